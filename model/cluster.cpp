@@ -1,0 +1,144 @@
+#include "model/cluster.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "kernels/input_error.hpp"
+#include "model/embedded.hpp"
+#include "model/parse.hpp"
+#include "model/toml_reader.hpp"
+
+namespace bitscale {
+
+namespace {
+
+constexpr double kMaxGbps = 1e6;         // 1 Pbit/s per link: far beyond any hardware
+constexpr double kMaxLatencyUs = 1e6;    // one second
+constexpr double kMaxTflops = 1e6;
+constexpr double kMaxMemoryGib = 1e6;
+
+}  // namespace
+
+void ClusterProfile::set_inter_node_gbps_per_gpu(double gbps) {
+  nics_per_node = gpus_per_node;
+  nic_gbps = gbps;
+}
+
+void ClusterProfile::validate() const {
+  auto check = [&](const char* field, double v, double max, bool allow_zero = false) {
+    const auto rule = positive_rule(v, max, allow_zero);
+    if (!rule.empty()) throw InputError(source, field, format_value(v), rule);
+  };
+  if (gpus_per_node < 1 || gpus_per_node > 1024) {
+    throw InputError(source, "node.gpus_per_node", std::to_string(gpus_per_node), "must be between 1 and 1024");
+  }
+  if (nics_per_node < 1 || nics_per_node > 1024) {
+    throw InputError(source, "inter_node.nics_per_node", std::to_string(nics_per_node), "must be between 1 and 1024");
+  }
+  check("gpu.memory_gib", gpu_memory_gib, kMaxMemoryGib);
+  check("gpu.memory_reserved_gib", memory_reserved_gib, gpu_memory_gib, true);
+  check("gpu.hbm_gbyte_per_s", hbm_gbyte_per_s, 1e6);
+  check("gpu.codec_hbm_efficiency", codec_hbm_efficiency, 1.0);
+  check("intra_node.bandwidth_gbps", intra_node_gbps, kMaxGbps);
+  check("intra_node.latency_us", intra_node_latency_us, kMaxLatencyUs, true);
+  check("inter_node.nic_bandwidth_gbps", nic_gbps, kMaxGbps);
+  check("inter_node.latency_us", inter_node_latency_us, kMaxLatencyUs, true);
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    const auto field = fmt::format("gpu.peak_tflops.{}", bitscale::name(static_cast<ComputePrecision>(p)));
+    const auto rule = positive_rule(peak_tflops[p], kMaxTflops, true);
+    if (!rule.empty()) throw InputError(source, field, format_value(peak_tflops[p]), rule);
+  }
+  if (!supports(default_compute)) {
+    throw InputError(source, "default_compute", std::string(bitscale::name(default_compute)),
+                     "the GPU has no peak rate for it in gpu.peak_tflops");
+  }
+  for (int k = 0; k < kLayerKindCount; ++k) {
+    const auto field = fmt::format("efficiency.{}", bitscale::name(static_cast<LayerKind>(k)));
+    const auto rule = positive_rule(efficiency[k], 1.0);
+    if (!rule.empty()) throw InputError(source, field, format_value(efficiency[k]), rule);
+  }
+}
+
+ClusterProfile parse_cluster_toml(std::string_view text, const std::string& source) {
+  const auto doc = parse_toml(text, source);
+  const TomlReader r(doc, source);
+  r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency"});
+  ClusterProfile c;
+  c.source = source;
+  c.name = r.text("name");
+  c.description = r.optional_text("description").value_or("");
+
+  const auto gpu = r.table("gpu");
+  gpu.only({"model", "memory_gib", "memory_reserved_gib", "hbm_gbyte_per_s", "codec_hbm_efficiency", "peak_tflops"});
+  c.gpu_model = gpu.text("model");
+  c.gpu_memory_gib = gpu.number("memory_gib", kMaxMemoryGib);
+  c.memory_reserved_gib = gpu.number("memory_reserved_gib", kMaxMemoryGib, true);
+  c.hbm_gbyte_per_s = gpu.number("hbm_gbyte_per_s", 1e6);
+  c.codec_hbm_efficiency = gpu.number("codec_hbm_efficiency", 1.0);
+  const auto peak = gpu.table("peak_tflops");
+  peak.only({"fp32", "tf32", "fp16", "bf16", "fp8"});
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    const auto key = name(static_cast<ComputePrecision>(p));
+    c.peak_tflops[p] = peak.optional_number(key, kMaxTflops, true).value_or(0.0);
+  }
+  c.default_compute = parse_compute_precision(r.text("default_compute"), r.field("default_compute"));
+
+  const auto node = r.table("node");
+  node.only({"gpus_per_node"});
+  c.gpus_per_node = node.integer("gpus_per_node", 1, 1024);
+
+  const auto intra = r.table("intra_node");
+  intra.only({"kind", "bandwidth_gbps", "latency_us"});
+  c.intra_node_kind = intra.text("kind");
+  c.intra_node_gbps = intra.number("bandwidth_gbps", kMaxGbps);
+  c.intra_node_latency_us = intra.number("latency_us", kMaxLatencyUs, true);
+
+  const auto inter = r.table("inter_node");
+  inter.only({"kind", "nics_per_node", "nic_bandwidth_gbps", "latency_us"});
+  c.inter_node_kind = inter.text("kind");
+  c.nics_per_node = inter.integer("nics_per_node", 1, 1024);
+  c.nic_gbps = inter.number("nic_bandwidth_gbps", kMaxGbps);
+  c.inter_node_latency_us = inter.number("latency_us", kMaxLatencyUs, true);
+
+  const auto eff = r.table("efficiency");
+  for (int k = 0; k < kLayerKindCount; ++k) {
+    const auto key = name(static_cast<LayerKind>(k));
+    c.efficiency[k] = eff.number(key, 1.0);
+  }
+  eff.only({"conv", "linear", "attention", "recurrent", "embedding", "norm", "pool", "elementwise"});
+  c.validate();
+  return c;
+}
+
+std::span<const std::string_view> shipped_cluster_names() {
+  static const std::vector<std::string_view> kNames = [] {
+    std::vector<std::string_view> names;
+    for (const auto& f : embedded_cluster_files()) names.push_back(f.stem);
+    return names;
+  }();
+  return kNames;
+}
+
+std::string_view shipped_cluster_text(std::string_view name) {
+  for (const auto& f : embedded_cluster_files()) {
+    if (f.stem == name) return f.text;
+  }
+  return {};
+}
+
+ClusterProfile find_cluster(std::string_view name_or_path) {
+  const auto text = shipped_cluster_text(name_or_path);
+  if (!text.empty()) return parse_cluster_toml(text, "shipped:" + std::string(name_or_path));
+  std::error_code ec;
+  if (name_or_path.ends_with(".toml") || std::filesystem::exists(std::string(name_or_path), ec)) {
+    const std::string path(name_or_path);
+    return parse_cluster_toml(read_text_file(path, "--cluster"), path);
+  }
+  std::string valid;
+  for (auto n : shipped_cluster_names()) valid += std::string(n) + ", ";
+  throw InputError("", "--cluster", std::string(name_or_path), "unknown cluster; valid: " + valid + "or a path to a .toml file");
+}
+
+}  // namespace bitscale

@@ -1,0 +1,64 @@
+// Cluster profile: the GPU (memory, HBM bandwidth, peak rate per compute precision, achieved fraction per
+// layer kind), the node (GPUs per node, intra-node link per GPU) and the network (NICs per node, NIC
+// bandwidth, latency). Shipped profiles live in data/clusters/*.toml (compiled into the binary) with a
+// `source` for every number; users pass their own file by path.
+//
+// Bandwidths are unidirectional and in Gbit/s (`_gbps`), latencies in microseconds (`_us`), HBM in GB/s.
+// The inter-node bandwidth per GPU is nics_per_node * nic_bandwidth_gbps / gpus_per_node; `--bandwidth-gbps`
+// overrides it (set_inter_node_gbps_per_gpu).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "model/precision.hpp"
+#include "model/workload.hpp"
+
+namespace bitscale {
+
+struct ClusterProfile {
+  std::string name;
+  std::string description;
+  std::string source;  // the file it came from ("shipped:dgx-a100" for an embedded profile)
+
+  // GPU
+  std::string gpu_model;
+  double gpu_memory_gib = 0;
+  double memory_reserved_gib = 0;  // CUDA context and allocator reserve, not available to the model
+  double hbm_gbyte_per_s = 0;
+  std::array<double, kComputePrecisionCount> peak_tflops{};  // 0: the GPU has no such rate
+  ComputePrecision default_compute = ComputePrecision::fp32;
+  std::array<double, kLayerKindCount> efficiency{};  // achieved fraction of peak per layer kind
+  double codec_hbm_efficiency = 0;                    // fraction of HBM bandwidth codec kernels reach
+
+  // node
+  std::int64_t gpus_per_node = 0;
+  std::string intra_node_kind;
+  double intra_node_gbps = 0;  // per GPU, one direction
+  double intra_node_latency_us = 0;
+
+  // network
+  std::string inter_node_kind;
+  std::int64_t nics_per_node = 0;
+  double nic_gbps = 0;
+  double inter_node_latency_us = 0;
+
+  double inter_node_gbps_per_gpu() const {
+    return static_cast<double>(nics_per_node) * nic_gbps / static_cast<double>(gpus_per_node);
+  }
+  // Replaces the network by one of x Gbit/s per GPU (one NIC per GPU).
+  void set_inter_node_gbps_per_gpu(double gbps);
+  double peak_flops(ComputePrecision p) const { return peak_tflops[static_cast<std::size_t>(p)] * 1e12; }
+  bool supports(ComputePrecision p) const { return peak_tflops[static_cast<std::size_t>(p)] > 0; }
+  void validate() const;
+};
+
+ClusterProfile parse_cluster_toml(std::string_view text, const std::string& source);
+// A shipped name or a path to a TOML profile. Throws InputError listing the shipped names.
+ClusterProfile find_cluster(std::string_view name_or_path);
+std::span<const std::string_view> shipped_cluster_names();
+std::string_view shipped_cluster_text(std::string_view name);  // "" if unknown
+
+}  // namespace bitscale

@@ -1,0 +1,44 @@
+#include "model/compute.hpp"
+
+#include <algorithm>
+
+namespace bitscale {
+
+namespace {
+double roofline(const Layer& l, double rate, double hbm, double element_bytes, double batch) {
+  const double math = l.forward_flops * batch / rate;
+  const double memory =
+      (static_cast<double>(l.parameters) + 2.0 * static_cast<double>(l.activations) * batch) * element_bytes / hbm;
+  return std::max(math, memory);
+}
+}  // namespace
+
+double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch) {
+  return roofline(l, c.peak_flops(compute) * c.efficiency[static_cast<std::size_t>(l.kind)], c.hbm_gbyte_per_s * 1e9,
+                  element_bytes(compute), static_cast<double>(batch));
+}
+
+StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
+                         Optimizer optimizer, std::int64_t batch) {
+  const double peak = c.peak_flops(compute);
+  const double hbm = c.hbm_gbyte_per_s * 1e9;
+  const double eb = element_bytes(compute);
+  const auto b = static_cast<double>(batch);
+  std::array<double, kLayerKindCount> rate{};
+  for (int k = 0; k < kLayerKindCount; ++k) rate[k] = peak * c.efficiency[k];
+  double forward = 0;
+  for (const auto& l : w.layers) forward += roofline(l, rate[static_cast<std::size_t>(l.kind)], hbm, eb, b);
+  const auto bpp = bytes_per_parameter(storage, optimizer);
+  StepCompute s;
+  s.forward_s = forward;
+  s.backward_s = 2.0 * forward;
+  s.optimizer_s = static_cast<double>(w.parameters()) *
+                  (2.0 * (bpp.weights + bpp.master + bpp.optimizer_state) + bpp.gradients) / hbm;
+  return s;
+}
+
+double codec_seconds(const ClusterProfile& c, double bytes_read, double bytes_written) {
+  return (bytes_read + bytes_written) / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
+}
+
+}  // namespace bitscale

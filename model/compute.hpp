@@ -1,0 +1,31 @@
+// Compute time of one training step on one GPU, per layer by roofline:
+//   forward(layer) = max(FLOPs x batch / (peak[compute] x efficiency[kind]),
+//                        (parameters x w + 2 x activations x batch x a) / HBM)
+// with w, a the bytes of a weight and an activation element in the compute precision (input and output
+// activations taken as equal in size). Backward = 2 x forward (input and weight gradients: twice the FLOPs
+// and twice the traffic). Optimizer step: memory-bound, it reads and writes weights, master copy and
+// optimizer state and reads gradients: parameters x (2 (w + m + s) + g) / HBM.
+#pragma once
+#include <cstdint>
+
+#include "model/cluster.hpp"
+#include "model/precision.hpp"
+#include "model/workload.hpp"
+
+namespace bitscale {
+
+struct StepCompute {
+  double forward_s = 0, backward_s = 0, optimizer_s = 0;
+  double total_s() const { return forward_s + backward_s + optimizer_s; }
+};
+
+// The roofline forward time of one layer.
+double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch);
+
+StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
+                         Optimizer optimizer, std::int64_t batch);
+
+// Codec kernel time: memory-bound at codec_hbm_efficiency of HBM bandwidth.
+double codec_seconds(const ClusterProfile& c, double bytes_read, double bytes_written);
+
+}  // namespace bitscale

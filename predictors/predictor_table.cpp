@@ -1,0 +1,67 @@
+// The one table of predictors: a new predictor is one file plus one line here.
+#include <fmt/format.h>
+
+#include "kernels/input_error.hpp"
+#include "model/parse.hpp"
+#include "predictors/predictor.hpp"
+
+namespace bitscale {
+
+namespace {
+constexpr PredictorInfo kPredictors[] = {
+    {"alpha-beta", "closed form: alpha-beta collectives, roofline compute, no overlap or perfect overlap",
+     make_alpha_beta_predictor},
+};
+}  // namespace
+
+std::span<const PredictorInfo> predictor_table() { return kPredictors; }
+
+std::unique_ptr<Predictor> make_predictor(std::string_view name) {
+  std::string valid;
+  for (const auto& p : kPredictors) {
+    if (p.name == name) return p.make();
+    valid += (valid.empty() ? "" : ", ") + std::string(p.name);
+  }
+  throw InputError("", "--predictor", std::string(name), "unknown or not yet built predictor; valid: " + valid);
+}
+
+std::string_view name(Overlap o) { return o == Overlap::none ? "none" : "perfect"; }
+
+Overlap parse_overlap(std::string_view text, std::string_view field) {
+  if (text == "none") return Overlap::none;
+  if (text == "perfect") return Overlap::perfect;
+  throw InputError("", std::string(field), std::string(text), "unknown overlap; valid: none, perfect");
+}
+
+void validate(const Scenario& s) {
+  BITSCALE_CHECK(s.workload != nullptr && s.cluster != nullptr) << "scenario without workload or cluster";
+  if (s.gpus < 1 || s.gpus > kMaxGpus) {
+    throw InputError("", "--gpus", std::to_string(s.gpus), fmt::format("must be between 1 and {}", kMaxGpus));
+  }
+  if (s.batch < 1 || s.batch > 1'000'000'000) {
+    throw InputError("", "--batch", std::to_string(s.batch), "must be between 1 and 1000000000");
+  }
+  if (!(s.bucket_bytes >= 1) || s.bucket_bytes > 1e15) {
+    throw InputError("", "--bucket", format_value(s.bucket_bytes), "must be between 1 byte and 1 PB");
+  }
+  if (!s.cluster->supports(s.compute)) {
+    std::string have;
+    for (int p = 0; p < kComputePrecisionCount; ++p) {
+      const auto cp = static_cast<ComputePrecision>(p);
+      if (s.cluster->supports(cp)) have += (have.empty() ? "" : ", ") + std::string(name(cp));
+    }
+    throw InputError("", "--compute", std::string(name(s.compute)),
+                     fmt::format("the {} of cluster {} has no such rate; it has: {}", s.cluster->gpu_model,
+                                 s.cluster->name, have));
+  }
+  if (s.algorithm && !s.precision.summable && *s.algorithm != Algorithm::gather) {
+    throw InputError("", "--algorithm", std::string(name(*s.algorithm)),
+                     fmt::format("precision {} cannot be summed on the wire: only gather applies", s.precision.name));
+  }
+  if (s.algorithm && (*s.algorithm == Algorithm::chain || *s.algorithm == Algorithm::binomial)) {
+    throw InputError("", "--algorithm", std::string(name(*s.algorithm)),
+                     "not an allreduce algorithm; valid: ring, tree, halving-doubling, hierarchical, gather");
+  }
+}
+
+}  // namespace bitscale

@@ -1,0 +1,118 @@
+#include "model/cluster.hpp"
+
+#include <gtest/gtest.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "kernels/input_error.hpp"
+
+namespace bitscale {
+namespace {
+
+// Every number in a shipped profile carries a source: `source.<key>` beside it, or a `source` for its table.
+void expect_sourced(const toml::table& t, const std::string& where, bool covered) {
+  const bool table_source = t.contains("source") && t.get("source")->is_string();
+  const auto* per_key = t.get_as<toml::table>("source");
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (key == "source") continue;
+    if (v.is_table()) {
+      expect_sourced(*v.as_table(), where + key + ".", covered || table_source);
+    } else if (v.is_number() || (v.is_string() && key == "default_compute")) {
+      const bool has = covered || table_source || (per_key != nullptr && per_key->contains(key));
+      EXPECT_TRUE(has) << where << key << " has no source";
+    }
+  }
+}
+
+TEST(Clusters, ShippedProfilesLoadAndEveryNumberHasASource) {
+  const auto names = shipped_cluster_names();
+  ASSERT_GE(names.size(), 4u);
+  for (auto n : names) {
+    const auto c = find_cluster(n);
+    EXPECT_EQ(c.name, n);
+    expect_sourced(toml::parse(shipped_cluster_text(n)), std::string(n) + ": ", false);
+  }
+}
+
+TEST(Clusters, DerivedPerGpuNetworkBandwidth) {
+  // dgx-a100: 8 NICs x 200 Gb/s over 8 GPUs; dgx1-v100: 4 x 100 over 8; commodity: 1 x 25 over 8
+  EXPECT_DOUBLE_EQ(find_cluster("dgx-a100").inter_node_gbps_per_gpu(), 200);
+  EXPECT_DOUBLE_EQ(find_cluster("dgx-h100").inter_node_gbps_per_gpu(), 400);
+  EXPECT_DOUBLE_EQ(find_cluster("dgx1-v100").inter_node_gbps_per_gpu(), 50);
+  EXPECT_DOUBLE_EQ(find_cluster("commodity-a10").inter_node_gbps_per_gpu(), 3.125);
+  auto c = find_cluster("commodity-a10");
+  c.set_inter_node_gbps_per_gpu(100);
+  EXPECT_DOUBLE_EQ(c.inter_node_gbps_per_gpu(), 100);
+  EXPECT_FALSE(find_cluster("dgx-a100").supports(ComputePrecision::fp8));
+  EXPECT_TRUE(find_cluster("dgx-h100").supports(ComputePrecision::fp8));
+}
+
+std::string error_of(const std::string& text) {
+  try {
+    parse_cluster_toml(text, "bad.toml");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+TEST(Clusters, BadProfilesNameTheField) {
+  const std::string good(shipped_cluster_text("dgx-a100"));
+  EXPECT_EQ(error_of(good), "");
+  struct Case {
+    std::string from, to, expect;
+  };
+  const Case cases[] = {
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = -200", "inter_node.nic_bandwidth_gbps = '-200': must be > 0"},
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = 0", "inter_node.nic_bandwidth_gbps = '0': must be > 0"},
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = nan", "must be a number, not NaN"},
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = inf", "must be finite"},
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = 1e308", "must be <="},
+      {"nic_bandwidth_gbps = 200", "nic_bandwidth_gbps = \"fast\"", "must be a number"},
+      {"nic_bandwidth_gbps = 200", "", "inter_node.nic_bandwidth_gbps: missing"},
+      {"gpus_per_node = 8", "gpus_per_node = 0", "node.gpus_per_node = '0'"},
+      {"gpus_per_node = 8", "gpus_per_node = 8.5", "node.gpus_per_node = '8.5': must be an integer"},
+      {"default_compute = \"tf32\"", "default_compute = \"fp8\"", "default_compute = 'fp8'"},
+      {"default_compute = \"tf32\"", "default_compute = \"fp64\"", "default_compute = 'fp64': unknown name"},
+      {"latency_us = 9.6", "latency_us = 9.6\nbandwith_gbps = 3", "unknown key"},
+      {"conv = 0.5", "conv = 1.5", "efficiency.conv = '1.5': must be <= 1"},
+      {"memory_gib = 80", "memory_gib = 80\nmemory_gib = 81", "malformed TOML"},
+      {"[node]", "[node", "malformed TOML"},
+  };
+  for (const auto& c : cases) {
+    const auto message = error_of(replace(good, c.from, c.to));
+    EXPECT_NE(message.find(c.expect), std::string::npos) << "expected '" << c.expect << "' in: " << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+  }
+}
+
+TEST(Clusters, NamesFilesAndDirectories) {
+  try {
+    find_cluster("dgx-a200");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(e.rule().find("dgx-a100"), std::string::npos);
+    EXPECT_NE(e.rule().find("commodity-a10"), std::string::npos);
+  }
+  EXPECT_THROW(find_cluster("/nonexistent/profile.toml"), InputError);
+  EXPECT_THROW(find_cluster(std::filesystem::temp_directory_path().string()), InputError);
+  const auto path = std::filesystem::temp_directory_path() / "bitscale-user-profile.toml";
+  {
+    std::ofstream out(path);
+    out << replace(std::string(shipped_cluster_text("dgx-a100")), "name = \"dgx-a100\"", "name = \"mine\"");
+  }
+  EXPECT_EQ(find_cluster(path.string()).name, "mine");
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace bitscale

@@ -1,0 +1,76 @@
+// Roofline compute and memory per GPU against values worked out by hand.
+#include "model/compute.hpp"
+
+#include <gtest/gtest.h>
+
+#include "model/memory.hpp"
+
+namespace bitscale {
+namespace {
+
+// One Linear(1000, 1000) layer: 1,001,000 parameters, 2e6 FLOPs and 1000 outputs per sample.
+Workload one_linear() {
+  Workload w;
+  w.name = "one-linear";
+  NetBuilder(w).linear("fc", 1000, 1000);
+  return w;
+}
+
+ClusterProfile simple_gpu() {
+  ClusterProfile c;
+  c.name = "simple";
+  c.gpu_memory_gib = 16;
+  c.memory_reserved_gib = 0.5;
+  c.hbm_gbyte_per_s = 1000;  // 1e12 B/s
+  c.peak_tflops[static_cast<int>(ComputePrecision::fp32)] = 10;
+  c.peak_tflops[static_cast<int>(ComputePrecision::fp16)] = 100;
+  c.efficiency.fill(0.5);
+  c.codec_hbm_efficiency = 0.5;
+  return c;
+}
+
+TEST(Compute, RooflineByHand) {
+  const auto w = one_linear();
+  const auto c = simple_gpu();
+  // batch 100, fp32: math 2e6*100 / (10e12*0.5) = 40 us; memory (1,001,000*4 + 2*1000*100*4)/1e12 = 4.804 us
+  const auto s = step_compute(w, c, ComputePrecision::fp32, StoragePolicy::fp32, Optimizer::momentum, 100);
+  EXPECT_NEAR(s.forward_s, 40e-6, 1e-15);
+  EXPECT_NEAR(s.backward_s, 80e-6, 1e-15);
+  // momentum, fp32: 1,001,000 * (2*(4 + 0 + 4) + 4) B / 1e12 = 20.02 us
+  EXPECT_NEAR(s.optimizer_s, 20.02e-6, 1e-15);
+  // batch 1, fp16: math 2e6 / (100e12*0.5) = 0.04 us; memory (1,001,000*2 + 2*1000*2)/1e12 = 2.006 us: memory-bound
+  const auto m = step_compute(w, c, ComputePrecision::fp16, StoragePolicy::amp, Optimizer::sgd, 1);
+  EXPECT_NEAR(m.forward_s, 2.006e-6, 1e-15);
+}
+
+TEST(Compute, CodecIsMemoryBound) {
+  // read 4e6 + write 2e6 bytes at 0.5 * 1e12 B/s = 12 us
+  EXPECT_NEAR(codec_seconds(simple_gpu(), 4e6, 2e6), 12e-6, 1e-15);
+}
+
+TEST(Memory, BytesPerParameterByPolicy) {
+  // ZeRO (arXiv 1910.02054, section 3.1): mixed precision with Adam holds 2 + 2 + 12 = 16 bytes per parameter
+  EXPECT_DOUBLE_EQ(bytes_per_parameter(StoragePolicy::amp, Optimizer::adam).total(), 16);
+  EXPECT_DOUBLE_EQ(bytes_per_parameter(StoragePolicy::fp32, Optimizer::adam).total(), 16);
+  EXPECT_DOUBLE_EQ(bytes_per_parameter(StoragePolicy::fp32, Optimizer::sgd).total(), 8);
+  // standalone 16-bit training: half the bytes of fp32 for every optimizer
+  for (auto o : {Optimizer::sgd, Optimizer::momentum, Optimizer::adam}) {
+    EXPECT_DOUBLE_EQ(bytes_per_parameter(StoragePolicy::standalone16, o).total() * 2,
+                     bytes_per_parameter(StoragePolicy::fp32, o).total());
+  }
+  // fp8: 1 + 1 + 2 (fp16 master) + 1 (fp8 first moment) + 2 (fp16 second moment) = 7
+  EXPECT_DOUBLE_EQ(bytes_per_parameter(StoragePolicy::fp8, Optimizer::adam).total(), 7);
+}
+
+TEST(Memory, PerGpuByHand) {
+  const auto w = one_linear();
+  const auto c = simple_gpu();
+  // momentum fp32: 1,001,000 * 12 B; activations 1000 * 64 * 4 B; buffers 1 MB; reserve 0.5 GiB
+  const auto m = memory_per_gpu(w, c, ComputePrecision::fp32, StoragePolicy::fp32, Optimizer::momentum, 64, 1e6);
+  EXPECT_DOUBLE_EQ(m.model_state_bytes, 12'012'000);
+  EXPECT_DOUBLE_EQ(m.activation_bytes, 256'000);
+  EXPECT_DOUBLE_EQ(m.total(), 12'012'000 + 256'000 + 1e6 + 0.5 * 1024 * 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace bitscale

@@ -1,0 +1,201 @@
+// The command line in-process: the contract's fields, the sweep's rows, and the bad-input matrix (exit 2,
+// one line naming the field, no output file).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tools/cli.hpp"
+
+namespace bitscale {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int code = run_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path scratch(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("bitscale-cli-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+TEST(Cli, PredictJsonHasEveryContractField) {
+  const auto r = run({"predict", "--workload", "resnet50", "--cluster", "dgx-a100", "--gpus", "64", "--precision",
+                      "fp16", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* field : {"workload", "cluster", "gpus", "precision", "compute", "storage", "batch", "step_time_s",
+                            "compute_s", "comm_s", "exposed_comm_s", "codec_s", "throughput_samples_per_s", "speedup",
+                            "efficiency", "memory_per_gpu_bytes", "fits_in_memory", "algorithm", "predictor"}) {
+    EXPECT_TRUE(j.contains(field)) << field;
+  }
+  EXPECT_EQ(j["workload"], "resnet50");
+  EXPECT_EQ(j["gpus"], 64);
+  EXPECT_EQ(j["precision"], "fp16");
+  EXPECT_EQ(j["predictor"], "alpha-beta");
+  const double step = j["step_time_s"];
+  EXPECT_NEAR(j["throughput_samples_per_s"].get<double>(), 64.0 * j["batch"].get<double>() / step, 1e-6);
+  EXPECT_NEAR(j["efficiency"].get<double>(), j["speedup"].get<double>() / 64, 1e-12);
+  EXPECT_NEAR(j["exposed_comm_s"].get<double>(), step - j["compute_s"].get<double>(), 1e-12);
+}
+
+TEST(Cli, SweepWritesOneRowPerConfiguration) {
+  const auto path = scratch("sweep.csv");
+  const auto r = run({"sweep", "-w", "resnet50", "-c", "dgx-a100", "--gpus", "1,2,4..1024", "--bandwidth-gbps",
+                      "25,100,400", "--precision", "fp32,fp16,fp8-e4m3,int8-block", "--out", path.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.rfind("workload,cluster,gpus,", 0), 0u) << line;
+  const auto columns = std::count(line.begin(), line.end(), ',');
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), columns) << line;
+  }
+  EXPECT_EQ(rows, 11 * 3 * 4);
+  fs::remove_all(path.parent_path());
+}
+
+TEST(Cli, PredictListsPrintATable) {
+  const auto r = run({"predict"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* p : {"fp32", "fp16", "bf16", "fp8-e4m3", "int8-block", "dettmers8", "1024"}) {
+    EXPECT_NE(r.out.find(p), std::string::npos) << p;
+  }
+}
+
+TEST(Cli, CollectiveJson) {
+  const auto r = run({"collective", "--cluster", "dgx-a100", "--op", "allreduce", "--bytes", "1GiB", "--gpus", "8",
+                      "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* f : {"op", "bytes", "gpus", "time_s", "algbw_gbps", "busbw_gbps", "algorithm"}) {
+    EXPECT_TRUE(j.contains(f)) << f;
+  }
+  // one node of NVSwitch, 300 GB/s per GPU, 3.4 us per step: halving-doubling wins with 2 log2(8) = 6 steps;
+  // busbw = 2(p-1)/p n / (6 alpha + 2(p-1)/p n / B) = 1.75 * 2^30 / (20.4 us + 1.75 * 2^30 / 3e11)
+  EXPECT_EQ(j["algorithm"], "halving-doubling");
+  const double moved = 1.75 * 1073741824.0;
+  EXPECT_NEAR(j["busbw_gbps"].get<double>(), moved / (20.4e-6 + moved / 3e11) / 1e9, 1e-9);
+}
+
+TEST(Cli, ListsAndShows) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"workload", "list"}, {"workload", "show", "resnet50"}, {"cluster", "list"},
+        {"cluster", "show", "dgx-h100"}, {"codec", "list"}, {"predictors"}, {"version"},
+        {"workload", "show", "gpt2-xl", "--format", "json"}}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.code, 0) << args[0] << ": " << r.err;
+    EXPECT_FALSE(r.out.empty());
+  }
+  EXPECT_NE(run({"workload", "list"}).out.find("25,557,032"), std::string::npos);
+  EXPECT_NE(run({"cluster", "show", "dgx-a100"}).out.find("source"), std::string::npos);
+}
+
+TEST(Cli, HelpOnEveryCommand) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, {"predict", "--help"}, {"sweep", "--help"}, {"collective", "--help"},
+        {"workload", "--help"}, {"workload", "show", "--help"}, {"cluster", "list", "--help"}, {"codec", "--help"}}) {
+    const auto r = run(args);
+    EXPECT_EQ(r.code, 0) << args[0];
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0] << r.out;
+  }
+}
+
+// Each bad input: exit 2, one line on stderr that names the field, and no output file.
+TEST(Cli, BadInputMatrix) {
+  const auto out = scratch("never-written.csv");
+  const auto bad_profile = scratch("bad.toml");
+  const auto missing_field = scratch("missing.toml");
+  const auto empty = scratch("empty.toml");
+  std::ofstream(bad_profile) << "name = \"x\"\n[gpu\n";
+  std::ofstream(missing_field) << "name = \"x\"\ndefault_compute = \"fp32\"\n";
+  std::ofstream(empty).close();
+  struct Case {
+    std::vector<std::string> args;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{"predict", "--workload", "resnet5"}, "--workload"},
+      {{"predict", "--cluster", "dgx-z"}, "--cluster"},
+      {{"predict", "--precision", "fp12"}, "--precision"},
+      {{"predict", "--compute", "fp64"}, "--compute"},
+      {{"predict", "--compute", "fp8"}, "--compute"},
+      {{"predict", "--storage", "fp4"}, "--storage"},
+      {{"predict", "--optimizer", "lion"}, "--optimizer"},
+      {{"predict", "--gpus", "0"}, "--gpus"},
+      {{"predict", "--gpus", "-8"}, "--gpus"},
+      {{"predict", "--gpus", "2.5"}, "--gpus"},
+      {{"predict", "--gpus", "eight"}, "--gpus"},
+      {{"predict", "--gpus", "1000000000000"}, "--gpus"},
+      {{"predict", "--gpus", "12"}, "--gpus"},
+      {{"predict", "--bandwidth-gbps", "0"}, "--bandwidth-gbps"},
+      {{"predict", "--bandwidth-gbps", "-100"}, "--bandwidth-gbps"},
+      {{"predict", "--bandwidth-gbps", "nan"}, "--bandwidth-gbps"},
+      {{"predict", "--bandwidth-gbps", "inf"}, "--bandwidth-gbps"},
+      {{"predict", "--bandwidth-gbps", "1e308"}, "--bandwidth-gbps"},
+      {{"predict", "--batch", "0"}, "--batch"},
+      {{"predict", "--batch", "nan"}, "--batch"},
+      {{"predict", "--bucket", "0"}, "--bucket"},
+      {{"predict", "--bucket", "12XB"}, "--bucket"},
+      {{"predict", "--predictor", "oracle"}, "--predictor"},
+      {{"predict", "--algorithm", "butterfly"}, "--algorithm"},
+      {{"predict", "--precision", "int8-block", "--algorithm", "ring"}, "--algorithm"},
+      {{"predict", "--format", "xml"}, "--format"},
+      {{"predict", "--overlap", "some"}, "--overlap"},
+      {{"predict", "--cluster", bad_profile.string()}, "malformed TOML"},
+      {{"predict", "--cluster", missing_field.string()}, "gpu: missing"},
+      {{"predict", "--cluster", empty.string()}, "name: missing"},
+      {{"predict", "--cluster", "/nonexistent/x.toml"}, "--cluster"},
+      {{"predict", "--cluster", out.parent_path().string()}, "directory"},
+      {{"predict", "--workload", "/nonexistent/w.toml"}, "--workload"},
+      {{"predict", "--workload", empty.string()}, "name: missing"},
+      {{"predict", "--nonsense"}, "--nonsense"},
+      {{"collective", "--gpus", "8"}, "--bytes"},
+      {{"collective", "--bytes", "1GiB", "--gpus", "0"}, "--gpus"},
+      {{"collective", "--bytes", "-1", "--gpus", "8"}, "--bytes"},
+      {{"collective", "--bytes", "1GiB", "--gpus", "8", "--op", "allscatter"}, "--op"},
+      {{"workload", "show", "nope"}, "--workload"},
+      {{"cluster", "show", "nope"}, "--cluster"},
+      {{"frobnicate"}, "frobnicate"},
+  };
+  for (const auto& c : cases) {
+    auto args = c.args;
+    if (args[0] == "predict") {
+      args.push_back("--out");
+      args.push_back(out.string());
+    }
+    const auto r = run(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.code, 2) << shown << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.field), std::string::npos) << shown << "\nstderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << "\nstderr: " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << shown;
+  }
+  // --out into a missing directory or onto a directory: exit 2, nothing written
+  EXPECT_EQ(run({"sweep", "--gpus", "8", "--out", "/nonexistent/dir/x.csv"}).code, 2);
+  EXPECT_EQ(run({"sweep", "--gpus", "8", "--out", out.parent_path().string()}).code, 2);
+  for (const auto& entry : fs::directory_iterator(out.parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+  fs::remove_all(out.parent_path());
+}
+
+}  // namespace
+}  // namespace bitscale

@@ -1,0 +1,509 @@
+// bitscale CLI: argument parsing and dispatch only; the logic lives in the libraries.
+#include "tools/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "kernels/cuda_device.hpp"
+#include "kernels/input_error.hpp"
+#include "kernels/wire_format.hpp"
+#include "model/cluster.hpp"
+#include "model/collectives.hpp"
+#include "model/compute.hpp"
+#include "model/parse.hpp"
+#include "model/workload.hpp"
+#include "predictors/predictor.hpp"
+#include "tools/report.hpp"
+
+namespace bitscale {
+
+namespace {
+
+constexpr double kMaxBandwidthGbps = 1e6;  // 1 Pbit/s
+constexpr double kMaxBucketBytes = 1e12;
+constexpr double kMaxCollectiveBytes = 1e15;
+constexpr const char* kDefaultGpus = "1,8,64,256,1024";
+constexpr const char* kDefaultPrecisions = "fp32,fp16,bf16,fp8-e4m3,int8-block,dettmers8";
+
+// 25557032 -> "25,557,032"
+std::string group_digits(std::int64_t v) {
+  const auto digits = std::to_string(v < 0 ? -v : v);
+  std::string out = v < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// Everything a prediction grid needs, as the user typed it; parsed after CLI11 so every message has one form.
+struct GridOptions {
+  std::string workload = "resnet50";
+  std::string cluster = "dgx-a100";
+  std::string gpus = kDefaultGpus;
+  std::string precision = kDefaultPrecisions;
+  std::string compute, storage, optimizer, batch, bandwidth;
+  std::string bucket = "25MiB";
+  std::string predictor = std::string(kDefaultPredictor);
+  std::string algorithm;
+  std::string overlap = "perfect";
+  std::string format = "table";
+  std::string out;
+  bool explain = false;
+};
+
+void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
+  cmd->add_option("--workload,-w", o.workload, "shipped name (see `workload list`), mlp:W0,W1,..., or a TOML file")
+      ->capture_default_str();
+  cmd->add_option("--cluster,-c", o.cluster, "shipped name (see `cluster list`) or a TOML profile")
+      ->capture_default_str();
+  cmd->add_option("--gpus,-g", o.gpus, lists ? "GPU counts: LIST such as 1,2,4..1024" : "GPU count")
+      ->capture_default_str();
+  cmd->add_option("--precision,-p", o.precision,
+                  "gradient wire format(s): fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, int8-block, dettmers8, eXmY")
+      ->capture_default_str();
+  cmd->add_option("--compute", o.compute, "compute precision(s): fp32, tf32, fp16, bf16, fp8 (default: the GPU's)");
+  cmd->add_option("--storage", o.storage,
+                  "weights and optimizer state: fp32, amp, standalone16, fp8 (default: from --compute)");
+  cmd->add_option("--optimizer", o.optimizer, "sgd, momentum, adam (default: the workload's)");
+  cmd->add_option("--batch,-b", o.batch, "samples per GPU per step (default: the workload's)");
+  cmd->add_option("--bandwidth-gbps", o.bandwidth, "inter-node bandwidth per GPU in Gbit/s (LIST; default: profile)");
+  cmd->add_option("--bucket", o.bucket, "gradient bucket size (fp32 bytes), e.g. 25MiB")->capture_default_str();
+  cmd->add_option("--predictor", o.predictor, "predictor (see `bitscale predictors`)")->capture_default_str();
+  cmd->add_option("--algorithm", o.algorithm,
+                  "force the allreduce algorithm: ring, tree, halving-doubling, hierarchical, gather");
+  cmd->add_option("--overlap", o.overlap, "none or perfect overlap of backward and communication")
+      ->capture_default_str();
+  cmd->add_option("--out,-o", o.out, "write the output to this file (atomically) instead of stdout");
+}
+
+struct Grid {
+  Workload workload;
+  ClusterProfile cluster;
+  std::vector<std::int64_t> gpus;
+  std::vector<WireFormat> precisions;
+  std::vector<ComputePrecision> computes;
+  std::vector<std::optional<double>> bandwidths;
+  std::optional<StoragePolicy> storage;
+  Optimizer optimizer = Optimizer::momentum;
+  std::int64_t batch = 1;
+  double bucket_bytes = kDefaultBucketBytes;
+  std::optional<Algorithm> algorithm;
+  Overlap overlap = Overlap::perfect;
+  std::unique_ptr<Predictor> predictor;
+};
+
+Grid parse_grid(const GridOptions& o) {
+  Grid g;
+  g.predictor = make_predictor(o.predictor);
+  g.workload = find_workload(o.workload);
+  g.cluster = find_cluster(o.cluster);
+  g.gpus = parse_int_list("--gpus", o.gpus, 1, kMaxGpus);
+  for (const auto& p : parse_name_list("--precision", o.precision)) g.precisions.push_back(find_wire_format(p));
+  if (o.compute.empty()) {
+    g.computes.push_back(g.cluster.default_compute);
+  } else {
+    for (const auto& c : parse_name_list("--compute", o.compute)) g.computes.push_back(parse_compute_precision(c));
+  }
+  if (o.bandwidth.empty()) {
+    g.bandwidths.push_back(std::nullopt);
+  } else {
+    for (double b : parse_positive_list("--bandwidth-gbps", o.bandwidth, kMaxBandwidthGbps)) g.bandwidths.push_back(b);
+  }
+  if (!o.storage.empty()) g.storage = parse_storage_policy(o.storage);
+  g.optimizer = o.optimizer.empty() ? g.workload.default_optimizer : parse_optimizer(o.optimizer);
+  g.batch = o.batch.empty() ? g.workload.default_batch : parse_int("--batch", o.batch, 1, 1'000'000'000);
+  g.bucket_bytes = parse_bytes("--bucket", o.bucket, kMaxBucketBytes);
+  if (!o.algorithm.empty()) g.algorithm = parse_algorithm(o.algorithm);
+  g.overlap = parse_overlap(o.overlap);
+  return g;
+}
+
+// Every prediction of the grid, computed before anything is written (a bad combination writes nothing).
+std::vector<Prediction> run_grid(const Grid& g) {
+  std::vector<Prediction> out;
+  for (const auto& bw : g.bandwidths) {
+    ClusterProfile cluster = g.cluster;
+    if (bw) cluster.set_inter_node_gbps_per_gpu(*bw);
+    for (auto compute : g.computes) {
+      for (const auto& precision : g.precisions) {
+        for (auto gpus : g.gpus) {
+          Scenario s;
+          s.workload = &g.workload;
+          s.cluster = &cluster;
+          s.gpus = gpus;
+          s.precision = precision;
+          s.compute = compute;
+          s.storage = g.storage.value_or(default_storage(compute));
+          s.optimizer = g.optimizer;
+          s.batch = g.batch;
+          s.bucket_bytes = g.bucket_bytes;
+          s.algorithm = g.algorithm;
+          s.overlap = g.overlap;
+          out.push_back(g.predictor->predict(s));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void emit(const std::string& text, const std::string& path, std::ostream& out, std::ostream& err,
+          std::size_t rows) {
+  if (path.empty()) {
+    out << text;
+    return;
+  }
+  write_file_atomically(path, text, "--out");
+  err << fmt::format("bitscale: wrote {} row{} to {}\n", rows, rows == 1 ? "" : "s", path);
+}
+
+std::string render_predictions(const std::vector<Prediction>& rows, Format format) {
+  std::ostringstream text;
+  if (format == Format::table) {
+    if (rows.size() == 1) {
+      write_prediction_table(text, rows.front());
+    } else {
+      write_predictions_table(text, rows);
+    }
+    return text.str();
+  }
+  std::vector<std::vector<Field>> fields;
+  fields.reserve(rows.size());
+  for (const auto& p : rows) fields.push_back(prediction_fields(p));
+  if (format == Format::json) {
+    write_json(text, fields);
+  } else {
+    write_csv(text, fields);
+  }
+  return text.str();
+}
+
+// --explain: where the step time of one configuration comes from, with the model's intermediate figures.
+std::string explain(const Grid& g, const Prediction& p) {
+  ClusterProfile cluster = g.cluster;
+  if (g.bandwidths.front()) cluster.set_inter_node_gbps_per_gpu(*g.bandwidths.front());
+  const auto compute = g.computes.front();
+  const auto& wire = g.precisions.front();
+  const Fabric f = make_fabric(cluster, p.gpus);
+  std::ostringstream o;
+  o << fmt::format("\nHow the {} predictor got there\n", p.predictor);
+  o << fmt::format("  fabric      {} node{} x {} GPUs; in a node {:g} GB/s per GPU, {:g} us per step; network {:g} GB/s "
+                   "per GPU ({:g} GB/s per node), {:g} us per step\n",
+                   f.nodes, f.nodes == 1 ? "" : "s", f.ranks_per_node, f.intra_bytes_per_s / 1e9,
+                   cluster.intra_node_latency_us, f.inter_bytes_per_s_per_gpu / 1e9,
+                   f.inter_bytes_per_s_per_gpu * static_cast<double>(f.ranks_per_node) / 1e9,
+                   cluster.inter_node_latency_us);
+  const double grad = 4.0 * static_cast<double>(g.workload.parameters());
+  o << fmt::format("  gradient    {} values = {:.2f} MB in fp32, {:.2f} MB as {} ({:.3f} bits/value{})\n",
+                   group_digits(g.workload.parameters()), grad / 1e6, wire.wire_bytes(grad / 4) / 1e6, wire.name,
+                   wire.bits_per_value(), wire.summable ? ", summed on the wire" : ", gathered: not summable");
+  if (p.gpus > 1) {
+    const double bucket = std::min(g.bucket_bytes, grad);
+    const double bucket_wire = wire.wire_bytes(bucket / 4);
+    o << fmt::format("  buckets     {} of up to {:.2f} MiB (fp32); one full bucket is {:.2f} MB on the wire\n", p.buckets,
+                     g.bucket_bytes / 1048576.0, bucket_wire / 1e6);
+    o << "  one bucket  ";
+    if (wire.summable) {
+      for (auto a : allreduce_algorithms()) {
+        o << fmt::format("{} {:.3f} ms{}  ", name(a), allreduce_seconds(f, bucket_wire, a) * 1e3,
+                         std::string(name(a)) == p.algorithm ? " (chosen)" : "");
+      }
+    } else {
+      o << fmt::format("gather (allgather of {} compressed copies) {:.3f} ms", p.gpus,
+                       gather_reduce(f, bucket_wire).seconds * 1e3);
+    }
+    o << "\n";
+  }
+  std::array<double, kLayerKindCount> by_kind{};
+  double forward = 0;
+  for (const auto& l : g.workload.layers) {
+    const double t = layer_forward_seconds(l, cluster, compute, p.batch);
+    by_kind[static_cast<std::size_t>(l.kind)] += t;
+    forward += t;
+  }
+  o << "  forward     ";
+  for (int k = 0; k < kLayerKindCount; ++k) {
+    if (by_kind[k] > 0) o << fmt::format("{} {:.1f}%  ", name(static_cast<LayerKind>(k)), 100.0 * by_kind[k] / forward);
+  }
+  o << fmt::format("(roofline at {} peak {:g} TFLOP/s, {:g} GB/s memory)\n", name(compute),
+                   cluster.peak_tflops[static_cast<std::size_t>(compute)], cluster.hbm_gbyte_per_s);
+  o << fmt::format("  step        compute {:.3f} ms = forward {:.3f} + backward {:.3f} (2 x forward) + optimizer {:.3f}\n",
+                   p.compute_s * 1e3, p.forward_s * 1e3, p.backward_s * 1e3, p.optimizer_s * 1e3);
+  o << fmt::format("              no overlap: compute + codec {:.3f} + comm {:.3f} = {:.3f} ms\n", p.codec_s * 1e3,
+                   p.comm_s * 1e3, p.step_time_no_overlap_s * 1e3);
+  o << fmt::format("              perfect overlap: forward + optimizer + max(backward + codec, comm) = {:.3f} ms\n",
+                   p.step_time_perfect_overlap_s * 1e3);
+  return o.str();
+}
+
+int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
+  const auto format = parse_format(o.format);
+  const auto grid = parse_grid(o);
+  const auto rows = run_grid(grid);
+  if (o.explain && rows.size() != 1) {
+    throw InputError("", "--explain", "", "needs one configuration (a single --gpus, --precision, --compute and "
+                                          "--bandwidth-gbps value)");
+  }
+  if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
+  auto text = render_predictions(rows, format);
+  if (o.explain) text += explain(grid, rows.front());
+  emit(text, o.out, out, err, rows.size());
+  return 0;
+}
+
+struct CollectiveOptions {
+  std::string cluster = "dgx-a100", op = "allreduce", bytes, gpus, precision = "fp32", algorithm, bandwidth;
+  std::string format = "table";
+};
+
+int cmd_collective(const CollectiveOptions& o, std::ostream& out) {
+  const auto format = parse_format(o.format);
+  auto cluster = find_cluster(o.cluster);
+  const auto op = parse_collective_op(o.op);
+  const double bytes = parse_bytes("--bytes", o.bytes, kMaxCollectiveBytes);
+  const auto gpus = parse_int("--gpus", o.gpus, 1, kMaxGpus);
+  const auto wire = find_wire_format(o.precision);
+  std::optional<Algorithm> forced;
+  if (!o.algorithm.empty()) forced = parse_algorithm(o.algorithm);
+  if (!o.bandwidth.empty()) cluster.set_inter_node_gbps_per_gpu(parse_positive("--bandwidth-gbps", o.bandwidth, kMaxBandwidthGbps));
+  const auto fabric = make_fabric(cluster, gpus);
+  // --bytes is the buffer in the precision's values (nccl-tests "size"); block formats add their scales
+  const double values = bytes * 8.0 / wire.value_bits;
+  const double wire_bytes = wire.wire_bytes(values) - wire.bucket_scale_bytes;
+  const auto r = run_collective(fabric, op, wire_bytes, wire.summable, forced ? &*forced : nullptr);
+  std::vector<Field> row = {
+      {"op", std::string(name(op))},
+      {"bytes", static_cast<std::int64_t>(bytes)},
+      {"wire_bytes", wire_bytes},
+      {"gpus", gpus},
+      {"nodes", fabric.nodes},
+      {"cluster", cluster.name},
+      {"precision", wire.name},
+      {"bandwidth_gbps", cluster.inter_node_gbps_per_gpu()},
+      {"time_s", r.seconds},
+      {"algbw_gbps", r.algbw_gbyte_per_s},
+      {"busbw_gbps", r.busbw_gbyte_per_s},
+      {"algorithm", std::string(name(r.algorithm))},
+  };
+  std::vector<std::vector<Field>> rows{row};
+  if (format == Format::json) {
+    write_json(out, rows);
+  } else if (format == Format::csv) {
+    write_csv(out, rows);
+  } else {
+    out << fmt::format("{} of {:.0f} bytes ({}, {:.0f} on the wire) on {} GPUs of {} ({} node{})\n", name(op), bytes,
+                       wire.name, wire_bytes, gpus, cluster.name, fabric.nodes, fabric.nodes == 1 ? "" : "s");
+    out << fmt::format("  time       {:.3f} us\n  algbw      {:.3f} GB/s\n  busbw      {:.3f} GB/s\n  algorithm  {}\n",
+                       r.seconds * 1e6, r.algbw_gbyte_per_s, r.busbw_gbyte_per_s, name(r.algorithm));
+  }
+  return 0;
+}
+
+int cmd_workload_list(std::ostream& out) {
+  out << fmt::format("{:<14} {:>15} {:>16} {:>6}  {}\n", "name", "parameters", "GFLOP/sample fwd", "batch", "summary");
+  for (const auto& info : workload_table()) {
+    const auto w = info.build();
+    out << fmt::format("{:<14} {:>15} {:>16.3f} {:>6}  {}\n", info.name, group_digits(w.parameters()), w.forward_flops() / 1e9,
+                       w.default_batch, info.summary);
+  }
+  out << "Also: mlp:W0,W1,... for any widths, or a path to a TOML workload (see data/workloads/example-mlp.toml).\n";
+  return 0;
+}
+
+int cmd_workload_show(const std::string& name_or_path, const std::string& format_text, std::ostream& out) {
+  const auto format = parse_format(format_text);
+  const auto w = find_workload(name_or_path);
+  std::vector<std::vector<Field>> rows;
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const auto& l = w.layers[i];
+    rows.push_back({{"index", static_cast<std::int64_t>(i)},
+                    {"name", l.name},
+                    {"kind", std::string(name(l.kind))},
+                    {"parameters", l.parameters},
+                    {"forward_flops", l.forward_flops},
+                    {"activations", l.activations}});
+  }
+  if (format == Format::csv) {
+    write_csv(out, rows);
+    return 0;
+  }
+  if (format == Format::json) {
+    write_json(out, rows);
+    return 0;
+  }
+  out << fmt::format("{}: {}\n  source: {}\n  one sample: {}; default batch {} per GPU; optimizer {}\n", w.name,
+                     w.description, w.source, w.sample, w.default_batch, name(w.default_optimizer));
+  out << fmt::format("{:>5} {:<40} {:<10} {:>14} {:>14} {:>14}\n", "#", "layer", "kind", "parameters",
+                     "fwd FLOP/sample", "activations");
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const auto& l = w.layers[i];
+    out << fmt::format("{:>5} {:<40} {:<10} {:>14} {:>14.4g} {:>14}\n", i, l.name, name(l.kind), group_digits(l.parameters),
+                       l.forward_flops, group_digits(l.activations));
+  }
+  out << fmt::format("total: {} parameters, {:.4g} forward FLOPs per sample, {} activation elements per sample\n",
+                     group_digits(w.parameters()), w.forward_flops(), group_digits(w.activations()));
+  return 0;
+}
+
+int cmd_cluster_list(std::ostream& out) {
+  out << fmt::format("{:<16} {:<16} {:>9} {:>14} {:>18}  {}\n", "name", "gpu", "gpus/node", "intra Gb/s/GPU",
+                     "inter Gb/s/GPU", "description");
+  for (auto n : shipped_cluster_names()) {
+    const auto c = find_cluster(n);
+    out << fmt::format("{:<16} {:<16} {:>9} {:>14g} {:>18g}  {}\n", c.name, c.gpu_model, c.gpus_per_node,
+                       c.intra_node_gbps, c.inter_node_gbps_per_gpu(), c.description);
+  }
+  out << "Also: a path to a TOML profile in the same format (see `bitscale cluster show dgx-a100`).\n";
+  return 0;
+}
+
+int cmd_cluster_show(const std::string& name_or_path, std::ostream& out) {
+  const auto c = find_cluster(name_or_path);
+  out << fmt::format("{}: {}\n", c.name, c.description);
+  out << fmt::format("  gpu                {} ({:g} GiB, {:g} GB/s memory), default compute {}\n", c.gpu_model,
+                     c.gpu_memory_gib, c.hbm_gbyte_per_s, name(c.default_compute));
+  std::string peaks;
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    const auto cp = static_cast<ComputePrecision>(p);
+    if (c.supports(cp)) peaks += fmt::format("{}{} {:g}", peaks.empty() ? "" : ", ", name(cp), c.peak_tflops[p]);
+  }
+  out << fmt::format("  peak TFLOP/s       {}\n", peaks);
+  out << fmt::format("  node               {} GPUs, {} {:g} Gb/s per GPU, {:g} us\n", c.gpus_per_node,
+                     c.intra_node_kind, c.intra_node_gbps, c.intra_node_latency_us);
+  out << fmt::format("  network            {} x {:g} Gb/s {} per node = {:g} Gb/s per GPU, {:g} us\n", c.nics_per_node,
+                     c.nic_gbps, c.inter_node_kind, c.inter_node_gbps_per_gpu(), c.inter_node_latency_us);
+  const auto text = shipped_cluster_text(name_or_path);
+  if (!text.empty()) out << "\nProfile (data/clusters/" << name_or_path << ".toml), with the source of every number:\n" << text;
+  return 0;
+}
+
+int cmd_predictors(std::ostream& out) {
+  for (const auto& p : predictor_table()) out << fmt::format("{:<12} {}\n", p.name, p.summary);
+  return 0;
+}
+
+int cmd_codec_list(std::ostream& out) {
+  out << fmt::format("{:<11} {:>10} {:>9} {:>4}  {}\n", "name", "bits/value", "summable", "aps", "format");
+  for (const auto& f : wire_formats()) {
+    out << fmt::format("{:<11} {:>10.3f} {:>9} {:>4}  {}\n", f.name, f.bits_per_value(), f.summable ? "yes" : "no",
+                       f.aps ? "yes" : "no", f.description);
+  }
+  out << "Also: eXmY custom floats (1..8 exponent bits, 0..23 mantissa bits), APS-scaled and summable.\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"bitscale: step time, throughput, speedup and memory of data-parallel training in low precision"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every command");
+
+  GridOptions predict_opts;
+  auto* predict = app.add_subcommand(
+      "predict", "predict one configuration, or a table over GPU counts and precisions (lists allowed)");
+  add_grid_options(predict, predict_opts, true);
+  predict->add_flag("--explain", predict_opts.explain, "show where the step time comes from (one configuration)");
+  predict->add_option("--format,-f", predict_opts.format, "table, json or csv")->capture_default_str();
+
+  GridOptions sweep_opts;
+  sweep_opts.format = "csv";
+  auto* sweep = app.add_subcommand("sweep", "CSV of every combination of GPUs x bandwidths x precisions x computes");
+  add_grid_options(sweep, sweep_opts, true);
+  sweep->add_option("--format,-f", sweep_opts.format, "csv or json")->capture_default_str();
+
+  CollectiveOptions coll_opts;
+  auto* coll = app.add_subcommand("collective", "time, algbw and busbw of one collective (alpha-beta model)");
+  coll->add_option("--cluster,-c", coll_opts.cluster, "shipped name or TOML profile")->capture_default_str();
+  coll->add_option("--op", coll_opts.op, "allreduce, allgather, reduce-scatter, broadcast, alltoall")
+      ->capture_default_str();
+  coll->add_option("--bytes", coll_opts.bytes, "buffer size (nccl-tests size), e.g. 64MiB")->required();
+  coll->add_option("--gpus,-g", coll_opts.gpus, "ranks")->required();
+  coll->add_option("--precision,-p", coll_opts.precision, "data type on the wire")->capture_default_str();
+  coll->add_option("--algorithm", coll_opts.algorithm, "force an algorithm");
+  coll->add_option("--bandwidth-gbps", coll_opts.bandwidth, "inter-node bandwidth per GPU in Gbit/s");
+  coll->add_option("--format,-f", coll_opts.format, "table, json or csv")->capture_default_str();
+
+  auto* workload = app.add_subcommand("workload", "list the shipped workloads or show one layer by layer");
+  workload->require_subcommand(1);
+  auto* workload_list = workload->add_subcommand("list", "shipped workloads with their totals");
+  std::string workload_name, workload_format = "table";
+  auto* workload_show = workload->add_subcommand("show", "layers of a workload (name, mlp:..., or TOML file)");
+  workload_show->add_option("workload", workload_name, "workload name or file")->required();
+  workload_show->add_option("--format,-f", workload_format, "table, json or csv")->capture_default_str();
+
+  auto* cluster = app.add_subcommand("cluster", "list the shipped cluster profiles or show one");
+  cluster->require_subcommand(1);
+  auto* cluster_list = cluster->add_subcommand("list", "shipped cluster profiles");
+  std::string cluster_name;
+  auto* cluster_show = cluster->add_subcommand("show", "a profile with the source of every number");
+  cluster_show->add_option("cluster", cluster_name, "cluster name or file")->required();
+
+  auto* codec = app.add_subcommand("codec", "gradient wire formats");
+  codec->require_subcommand(1);
+  auto* codec_list = codec->add_subcommand("list", "wire formats: bits per value, summable on the wire or gathered");
+
+  auto* predictors = app.add_subcommand("predictors", "list the predictors");
+  auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
+
+  // An unknown command gets the list of commands (CLI11 alone would only say that one is required).
+  if (!args.empty() && !args.front().starts_with("-")) {
+    std::string valid;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) {
+      valid += (valid.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == args.front();
+    }
+    if (!known) {
+      err << "bitscale: command '" << args.front() << "': unknown; valid: " << valid << " (see --help)\n";
+      return 2;
+    }
+  }
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();  // delegates to the innermost subcommand given
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    if (message.empty()) message = "invalid command line";
+    err << "bitscale: " << message << " (see --help)\n";
+    return 2;
+  }
+
+  try {
+    if (predict->parsed()) return cmd_predict(predict_opts, out, err);
+    if (sweep->parsed()) return cmd_predict(sweep_opts, out, err);
+    if (coll->parsed()) return cmd_collective(coll_opts, out);
+    if (workload_list->parsed()) return cmd_workload_list(out);
+    if (workload_show->parsed()) return cmd_workload_show(workload_name, workload_format, out);
+    if (cluster_list->parsed()) return cmd_cluster_list(out);
+    if (cluster_show->parsed()) return cmd_cluster_show(cluster_name, out);
+    if (codec_list->parsed()) return cmd_codec_list(out);
+    if (predictors->parsed()) return cmd_predictors(out);
+    if (version->parsed()) {
+      out << fmt::format("bitscale 0.1.0, CUDA {}{}\n", cuda_compiled() ? "compiled" : "not compiled",
+                         cuda_available() ? ", device: " + cuda_device_name() : ", no device");
+      return 0;
+    }
+  } catch (const InputError& e) {
+    err << "bitscale: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    err << "bitscale: internal error: " << e.what() << '\n';
+    return 3;
+  }
+  err << "bitscale: no command given (see --help)\n";
+  return 2;
+}
+
+}  // namespace bitscale

@@ -1,0 +1,197 @@
+#include "tools/report.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "kernels/input_error.hpp"
+
+namespace bitscale {
+
+std::vector<Field> prediction_fields(const Prediction& p) {
+  return {
+      {"workload", p.workload},
+      {"cluster", p.cluster},
+      {"gpus", p.gpus},
+      {"nodes", p.nodes},
+      {"precision", p.precision},
+      {"compute", p.compute},
+      {"storage", p.storage},
+      {"optimizer", p.optimizer},
+      {"batch", p.batch},
+      {"bandwidth_gbps", p.bandwidth_gbps},
+      {"bucket_bytes", p.bucket_bytes},
+      {"buckets", p.buckets},
+      {"step_time_s", p.step_time_s},
+      {"compute_s", p.compute_s},
+      {"forward_s", p.forward_s},
+      {"backward_s", p.backward_s},
+      {"optimizer_s", p.optimizer_s},
+      {"comm_s", p.comm_s},
+      {"exposed_comm_s", p.exposed_comm_s},
+      {"codec_s", p.codec_s},
+      {"overlap", p.overlap},
+      {"step_time_no_overlap_s", p.step_time_no_overlap_s},
+      {"step_time_perfect_overlap_s", p.step_time_perfect_overlap_s},
+      {"wire_bytes_per_step", p.wire_bytes_per_step},
+      {"throughput_samples_per_s", p.throughput_samples_per_s},
+      {"speedup", p.speedup},
+      {"speedup_vs_fp32_1gpu", p.speedup_vs_fp32_1gpu},
+      {"efficiency", p.efficiency},
+      {"memory_per_gpu_bytes", p.memory_per_gpu_bytes},
+      {"gpu_memory_bytes", p.gpu_memory_bytes},
+      {"fits_in_memory", p.fits_in_memory},
+      {"algorithm", p.algorithm},
+      {"predictor", p.predictor},
+  };
+}
+
+Format parse_format(std::string_view text) {
+  if (text == "table") return Format::table;
+  if (text == "json") return Format::json;
+  if (text == "csv") return Format::csv;
+  throw InputError("", "--format", std::string(text), "unknown format; valid: table, json, csv");
+}
+
+namespace {
+
+std::string csv_cell(const FieldValue& v) {
+  struct Visitor {
+    std::string operator()(const std::string& s) const {
+      if (s.find_first_of(",\"\n") == std::string::npos) return s;
+      std::string q = "\"";
+      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+      return q + "\"";
+    }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const { return fmt::format("{:.9g}", d); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+  };
+  return std::visit(Visitor{}, v);
+}
+
+nlohmann::ordered_json to_json(const std::vector<Field>& row) {
+  nlohmann::ordered_json o = nlohmann::ordered_json::object();
+  for (const auto& f : row) {
+    std::visit([&](const auto& v) { o[std::string(f.name)] = v; }, f.value);
+  }
+  return o;
+}
+
+std::string human_bytes(double b) {
+  if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.2f} GiB", b / (1024.0 * 1024 * 1024));
+  if (b >= 1024.0 * 1024) return fmt::format("{:.2f} MiB", b / (1024.0 * 1024));
+  if (b >= 1024.0) return fmt::format("{:.2f} KiB", b / 1024.0);
+  return fmt::format("{:.0f} B", b);
+}
+
+std::string ms(double s) { return fmt::format("{:.3f}", s * 1e3); }
+
+}  // namespace
+
+void write_csv(std::ostream& out, std::span<const std::vector<Field>> rows) {
+  if (rows.empty()) return;
+  std::string header;
+  for (const auto& f : rows.front()) header += (header.empty() ? "" : ",") + std::string(f.name);
+  out << header << '\n';
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) line += (i ? "," : "") + csv_cell(row[i].value);
+    out << line << '\n';
+  }
+}
+
+void write_json(std::ostream& out, std::span<const std::vector<Field>> rows) {
+  if (rows.size() == 1) {
+    out << to_json(rows.front()).dump(2) << '\n';
+    return;
+  }
+  auto array = nlohmann::ordered_json::array();
+  for (const auto& row : rows) array.push_back(to_json(row));
+  out << array.dump(2) << '\n';
+}
+
+void write_prediction_table(std::ostream& out, const Prediction& p) {
+  out << fmt::format("{} on {} x {} ({} node{}), gradients in {}, predictor {}\n", p.workload, p.gpus, p.cluster,
+                     p.nodes, p.nodes == 1 ? "" : "s", p.precision, p.predictor);
+  auto line = [&](std::string_view label, const std::string& value) {
+    out << fmt::format("  {:<28} {}\n", label, value);
+  };
+  line("compute / storage / optimizer", fmt::format("{} / {} / {}", p.compute, p.storage, p.optimizer));
+  line("batch per GPU", std::to_string(p.batch));
+  line("inter-node bandwidth", fmt::format("{:g} Gb/s per GPU", p.bandwidth_gbps));
+  line("step time", fmt::format("{} ms ({} overlap; none: {} ms, perfect: {} ms)", ms(p.step_time_s), p.overlap,
+                                ms(p.step_time_no_overlap_s), ms(p.step_time_perfect_overlap_s)));
+  line("compute", fmt::format("{} ms (forward {}, backward {}, optimizer {})", ms(p.compute_s), ms(p.forward_s),
+                              ms(p.backward_s), ms(p.optimizer_s)));
+  line("communication", fmt::format("{} ms in {} bucket{} of {}, {} on the wire per step", ms(p.comm_s), p.buckets,
+                                    p.buckets == 1 ? "" : "s", human_bytes(p.bucket_bytes),
+                                    human_bytes(p.wire_bytes_per_step)));
+  line("exposed communication", ms(p.exposed_comm_s) + " ms");
+  line("codec", ms(p.codec_s) + " ms");
+  line("algorithm", p.algorithm);
+  line("throughput", fmt::format("{:.1f} samples/s", p.throughput_samples_per_s));
+  line("speedup", fmt::format("{:.2f}x over 1 GPU (same precision), {:.2f}x over 1 GPU fp32", p.speedup,
+                              p.speedup_vs_fp32_1gpu));
+  line("scaling efficiency", fmt::format("{:.1f}%", 100.0 * p.efficiency));
+  line("memory per GPU", fmt::format("{} of {} ({})", human_bytes(p.memory_per_gpu_bytes),
+                                     human_bytes(p.gpu_memory_bytes), p.fits_in_memory ? "fits" : "DOES NOT FIT"));
+}
+
+void write_predictions_table(std::ostream& out, std::span<const Prediction> rows) {
+  if (rows.empty()) return;
+  const auto& first = rows.front();
+  out << fmt::format("{} on {}, batch {} per GPU, compute {}, storage {}, optimizer {}, predictor {} ({} overlap)\n",
+                     first.workload, first.cluster, first.batch, first.compute, first.storage, first.optimizer,
+                     first.predictor, first.overlap);
+  out << fmt::format("{:>6} {:>10} {:>10} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>8} {:>6} {:>9} {:<16}\n", "gpus",
+                     "precision", "bw Gb/s", "compute", "step ms", "comm ms", "exposed", "codec", "samples/s",
+                     "speedup", "eff", "mem GiB", "algorithm");
+  for (const auto& p : rows) {
+    out << fmt::format("{:>6} {:>10} {:>10g} {:>8} {:>10.2f} {:>9.2f} {:>9.2f} {:>8.2f} {:>12.1f} {:>8.2f} {:>5.1f}% "
+                       "{:>8.1f}{} {:<16}\n",
+                       p.gpus, p.precision, p.bandwidth_gbps, p.compute, p.step_time_s * 1e3, p.comm_s * 1e3,
+                       p.exposed_comm_s * 1e3, p.codec_s * 1e3, p.throughput_samples_per_s, p.speedup,
+                       100.0 * p.efficiency, p.memory_per_gpu_bytes / (1024.0 * 1024 * 1024),
+                       p.fits_in_memory ? " " : "!", p.algorithm);
+  }
+  bool any_unfit = false;
+  for (const auto& p : rows) any_unfit = any_unfit || !p.fits_in_memory;
+  if (any_unfit) out << "! does not fit in GPU memory\n";
+}
+
+void write_file_atomically(const std::string& path, std::string_view text, std::string_view field) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target(path);
+  if (path.empty()) throw InputError("", std::string(field), path, "must name a file");
+  if (fs::is_directory(target, ec)) throw InputError("", std::string(field), path, "is a directory; a file is expected");
+  const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) throw InputError("", std::string(field), path, "its directory does not exist");
+  const auto tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError("", std::string(field), path, "cannot create a file in its directory");
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      throw InputError("", std::string(field), path, "writing failed (disk full?)");
+    }
+  }
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw InputError("", std::string(field), path, "cannot rename the finished file into place: " + ec.message());
+  }
+}
+
+}  // namespace bitscale

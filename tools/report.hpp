@@ -1,0 +1,36 @@
+// Report writers, one per format (table, CSV, JSON), over one ordered list of fields per prediction so the
+// JSON keys, the CSV columns and the table agree. Files are written atomically (temporary name, then rename).
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "predictors/predictor.hpp"
+
+namespace bitscale {
+
+using FieldValue = std::variant<std::string, std::int64_t, double, bool>;
+struct Field {
+  std::string_view name;
+  FieldValue value;
+};
+
+std::vector<Field> prediction_fields(const Prediction& p);
+
+enum class Format { table, json, csv };
+Format parse_format(std::string_view text);
+
+void write_csv(std::ostream& out, std::span<const std::vector<Field>> rows);
+void write_json(std::ostream& out, std::span<const std::vector<Field>> rows);  // one object, or an array
+void write_prediction_table(std::ostream& out, const Prediction& p);
+void write_predictions_table(std::ostream& out, std::span<const Prediction> rows);
+
+// Writes `text` to `path` through a temporary file in the same directory and a rename, so a reader never sees
+// half a file. A missing directory or a directory given as the path is an InputError naming `field`.
+void write_file_atomically(const std::string& path, std::string_view text, std::string_view field);
+
+}  // namespace bitscale
