@@ -147,7 +147,7 @@ void write_prediction_table(std::ostream& out, const Prediction& p) {
 void write_predictions_table(std::ostream& out, std::span<const Prediction> rows) {
   if (rows.empty()) return;
   const auto& first = rows.front();
-  out << fmt::format("{} on {}, batch {} per GPU, compute {}, storage {}, optimizer {}, predictor {} ({} overlap)\n",
+  out << fmt::format("{} on {}, batch {} per GPU, compute {}, storage {}, optimizer {}, predictor {}, overlap {}\n",
                      first.workload, first.cluster, first.batch, first.compute, first.storage, first.optimizer,
                      first.predictor, first.overlap);
   out << fmt::format("{:>6} {:>10} {:>10} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>8} {:>6} {:>9} {:<16}\n", "gpus",
