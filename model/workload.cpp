@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "kernels/input_error.hpp"
@@ -51,7 +52,17 @@ std::int64_t Workload::activations() const {
 void Workload::validate() const {
   if (layers.empty()) throw InputError(source, "layer", "", "a workload needs at least one layer");
   if (default_batch < 1) throw InputError(source, "batch", std::to_string(default_batch), "must be >= 1");
-  if (parameters() < 1) throw InputError(source, "layer.parameters", "0", "a workload needs parameters to train");
+  // totals stay far inside int64 and double precision: 1e14 parameters is ~50x the largest model trained
+  constexpr std::int64_t kMaxTotal = 100'000'000'000'000;
+  std::int64_t params = 0, activations = 0;
+  for (const auto& l : layers) {
+    if (l.parameters > kMaxTotal - params || l.activations > kMaxTotal - activations) {
+      throw InputError(source, "layer", l.name, "total parameters and activations per sample must stay <= 1e14");
+    }
+    params += std::max<std::int64_t>(l.parameters, 0);
+    activations += std::max<std::int64_t>(l.activations, 0);
+  }
+  if (params < 1) throw InputError(source, "layer.parameters", "0", "a workload needs parameters to train");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto& l = layers[i];
     const auto field = fmt::format("layer[{}] ({})", i, l.name);
