@@ -32,6 +32,9 @@ AlphaBetaFit fit_alpha_beta(std::span<const double> bytes, std::span<const doubl
     throw InputError("fit", "points", std::to_string(n), "need at least two distinct sizes");
   }
   const Eigen::Vector2d x = a.colPivHouseholderQr().solve(y);
+  if (!(x(1) > 0)) {
+    throw InputError("fit", "slope", std::to_string(x(1)), "times do not grow with size: no bandwidth can be fitted");
+  }
   AlphaBetaFit fit;
   fit.alpha_s = x(0);
   fit.bytes_per_s = 1.0 / x(1);

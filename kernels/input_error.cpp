@@ -6,12 +6,25 @@
 
 namespace bitscale {
 
+// Control characters from user input would break the one-line message: show them escaped.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7F) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 namespace {
 std::string compose(const std::string& source, const std::string& field, const std::string& value,
                     const std::string& rule) {
-  const auto prefix = source.empty() ? std::string() : fmt::format("{}: ", source);
-  const auto shown = value.empty() ? std::string() : fmt::format(" = '{}'", value);
-  return fmt::format("{}{}{}: {}", prefix, field, shown, rule);
+  const auto prefix = source.empty() ? std::string() : fmt::format("{}: ", printable(source));
+  const auto shown = value.empty() ? std::string() : fmt::format(" = '{}'", printable(value));
+  return fmt::format("{}{}{}: {}", prefix, printable(field), shown, printable(rule));
 }
 }  // namespace
 

@@ -20,6 +20,9 @@ class InputError : public std::runtime_error {
   std::string source_, field_, value_, rule_;
 };
 
+// `s` with control characters escaped (\n, \t, \x01), so a message stays on one line.
+std::string printable(const std::string& s);
+
 // A number as it appears in a message: shortest round-trip form (no trailing zeros, "nan", "inf").
 std::string format_value(double v);
 

@@ -18,21 +18,49 @@ namespace {
 constexpr std::int64_t kBlock = 256;
 constexpr double kFp32ScaleBytes = 4;
 
+WireFormat minifloat_format(std::string name, int e, int m, bool ocp_e4m3, bool saturate, bool aps,
+                            std::string description) {
+  WireFormat f;
+  f.name = std::move(name);
+  f.kind = CodecKind::minifloat;
+  f.minifloat = make_minifloat(e, m, ocp_e4m3, saturate);
+  f.exponent_bits = e;
+  f.mantissa_bits = m;
+  f.value_bits = 8.0 * f.minifloat.code_bytes;
+  f.bucket_scale_bytes = aps ? kFp32ScaleBytes : 0;
+  f.summable = true;
+  f.aps = aps;
+  f.description = std::move(description);
+  return f;
+}
+
+WireFormat block_format(std::string name, CodecKind kind, std::string description) {
+  WireFormat f;
+  f.name = std::move(name);
+  f.kind = kind;
+  f.value_bits = 8;
+  f.block_values = kBlock;
+  f.block_scale_bytes = kFp32ScaleBytes;
+  f.summable = false;
+  f.description = std::move(description);
+  return f;
+}
+
+// The one table of codecs: a new codec is its kernels plus one line here.
 const std::array<WireFormat, 7>& table() {
-  static const std::array<WireFormat, 7> kFormats = {{
-      // name         e  m   bits block  scale/blk  scale/bucket  summable aps
-      {"fp32", 8, 23, 32, 0, 0, 0, true, false, "IEEE binary32, no compression"},
-      {"fp16", 5, 10, 16, 0, 0, 0, true, false, "IEEE binary16, round to nearest even"},
-      {"bf16", 8, 7, 16, 0, 0, 0, true, false, "bfloat16, round to nearest even"},
-      {"fp8-e4m3", 4, 3, 8, 0, 0, kFp32ScaleBytes, true, true,
-       "OCP FP8 E4M3, saturating, Auto Precision Scaling (power-of-two scale per bucket)"},
-      {"fp8-e5m2", 5, 2, 8, 0, 0, kFp32ScaleBytes, true, true,
-       "OCP FP8 E5M2, saturating, Auto Precision Scaling (power-of-two scale per bucket)"},
-      {"int8-block", 0, 0, 8, kBlock, kFp32ScaleBytes, 0, false, false,
-       "int8, absmax scale (fp32) per block of 256 values; gathered, not summed"},
-      {"dettmers8", 0, 0, 8, kBlock, kFp32ScaleBytes, 0, false, false,
-       "8-bit dynamic tree code, absmax scale (fp32) per block of 256 values; gathered, not summed"},
-  }};
+  static const std::array<WireFormat, 7> kFormats = {
+      minifloat_format("fp32", 8, 23, false, false, false, "IEEE binary32, no compression"),
+      minifloat_format("fp16", 5, 10, false, false, false, "IEEE binary16, round to nearest even (or stochastic)"),
+      minifloat_format("bf16", 8, 7, false, false, false, "bfloat16, round to nearest even (or stochastic)"),
+      minifloat_format("fp8-e4m3", 4, 3, true, true, true,
+                       "OCP FP8 E4M3, saturating, APS power-of-two scale per bucket"),
+      minifloat_format("fp8-e5m2", 5, 2, false, true, true,
+                       "OCP FP8 E5M2, saturating, APS power-of-two scale per bucket"),
+      block_format("int8-block", CodecKind::int8_block,
+                   "int8, absmax scale (fp32) per block of 256 values; gathered, not summed"),
+      block_format("dettmers8", CodecKind::dettmers8,
+                   "8-bit dynamic tree code, absmax scale (fp32) per block of 256; gathered, not summed"),
+  };
   return kFormats;
 }
 
@@ -66,16 +94,10 @@ WireFormat find_wire_format(std::string_view name, std::string_view field) {
         throw InputError("", std::string(field), std::string(name),
                          "eXmY needs 1 <= X <= 8 exponent bits and 0 <= Y <= 23 mantissa bits");
       }
-      WireFormat f;
-      f.name = std::string(name);
-      f.exponent_bits = e;
-      f.mantissa_bits = mant;
-      f.value_bits = 1 + e + mant;
-      f.bucket_scale_bytes = kFp32ScaleBytes;
-      f.summable = true;
-      f.aps = true;
-      f.description = fmt::format("custom float: sign, {} exponent bits, {} mantissa bits, APS-scaled", e, mant);
-      return f;
+      return minifloat_format(std::string(name), e, mant, false, true, true,
+                              fmt::format("custom float: sign, {} exponent bits, {} mantissa bits, saturating, "
+                                          "APS-scaled, {} byte(s) per value",
+                                          e, mant, (1 + e + mant + 7) / 8));
     }
   }
   std::string valid;

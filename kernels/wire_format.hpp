@@ -13,10 +13,16 @@
 #include <string>
 #include <string_view>
 
+#include "kernels/minifloat.hpp"
+
 namespace bitscale {
+
+enum class CodecKind { minifloat, int8_block, dettmers8 };
 
 struct WireFormat {
   std::string name;
+  CodecKind kind = CodecKind::minifloat;
+  MiniFloat minifloat;  // for kind == minifloat
   int exponent_bits = 0;          // for float formats; 0 for integer/code formats
   int mantissa_bits = 0;
   double value_bits = 32;         // payload bits per value
@@ -37,7 +43,8 @@ struct WireFormat {
 // The shipped formats, in table order (fp32 first).
 std::span<const WireFormat> wire_formats();
 
-// A shipped name, or eXmY ("e5m2", "e4m10": 1..8 exponent bits, 0..23 mantissa bits, sign bit added).
+// A shipped name, or eXmY ("e5m2", "e4m10": 1..8 exponent bits, 0..23 mantissa bits, sign bit added; each
+// value occupies whole bytes on the wire, e.g. 2 for e4m10, and the format saturates like fp8).
 // Throws InputError naming `field` and listing the valid names.
 WireFormat find_wire_format(std::string_view name, std::string_view field = "--precision");
 

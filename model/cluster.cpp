@@ -50,6 +50,9 @@ void ClusterProfile::validate() const {
     const auto rule = positive_rule(peak_tflops[p], kMaxTflops, true);
     if (!rule.empty()) throw InputError(source, field, format_value(peak_tflops[p]), rule);
   }
+  if (!supports(ComputePrecision::fp32)) {
+    throw InputError(source, "gpu.peak_tflops.fp32", "", "missing: every GPU has an fp32 rate (the 1-GPU baseline)");
+  }
   if (!supports(default_compute)) {
     throw InputError(source, "default_compute", std::string(bitscale::name(default_compute)),
                      "the GPU has no peak rate for it in gpu.peak_tflops");
@@ -64,7 +67,8 @@ void ClusterProfile::validate() const {
 ClusterProfile parse_cluster_toml(std::string_view text, const std::string& source) {
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
-  r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency"});
+  r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
+          "collectives"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -101,6 +105,30 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.nics_per_node = inter.integer("nics_per_node", 1, 1024);
   c.nic_gbps = inter.number("nic_bandwidth_gbps", kMaxGbps);
   c.inter_node_latency_us = inter.number("latency_us", kMaxLatencyUs, true);
+
+  if (r.has("collectives")) {
+    const auto coll = r.table("collectives");
+    coll.only({"library", "allreduce"});
+    c.collective_library = coll.text("library");
+    const auto* list = coll.raw().get_as<toml::array>("allreduce");
+    if (list == nullptr || list->empty()) {
+      throw InputError(source, "collectives.allreduce", "", "must be a non-empty list of algorithm names");
+    }
+    constexpr std::string_view kNames[] = {"ring", "tree", "halving-doubling", "hierarchical"};
+    c.allreduce_algorithm_mask = 0;
+    for (const auto& item : *list) {
+      const auto name = item.value<std::string_view>();
+      std::uint32_t bit = 0;
+      for (std::uint32_t i = 0; i < 4; ++i) {
+        if (name && *name == kNames[i]) bit = 1u << i;
+      }
+      if (bit == 0) {
+        throw InputError(source, "collectives.allreduce", name ? std::string(*name) : "<not a string>",
+                         "unknown algorithm; valid: ring, tree, halving-doubling, hierarchical");
+      }
+      c.allreduce_algorithm_mask |= bit;
+    }
+  }
 
   const auto eff = r.table("efficiency");
   for (int k = 0; k < kLayerKindCount; ++k) {

@@ -45,6 +45,11 @@ struct ClusterProfile {
   double nic_gbps = 0;
   double inter_node_latency_us = 0;
 
+  // collectives: the allreduce algorithms the cluster's library runs (bit i: Algorithm i of collectives.hpp,
+  // ring, tree, halving-doubling, hierarchical); NCCL runs ring and tree
+  std::string collective_library = "any";
+  std::uint32_t allreduce_algorithm_mask = 0xF;
+
   double inter_node_gbps_per_gpu() const {
     return static_cast<double>(nics_per_node) * nic_gbps / static_cast<double>(gpus_per_node);
   }

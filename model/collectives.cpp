@@ -69,6 +69,7 @@ Fabric make_fabric(const ClusterProfile& c, std::int64_t ranks) {
   f.alpha_inter_s = c.inter_node_latency_us * 1e-6;
   f.intra_bytes_per_s = c.intra_node_gbps * 1e9 / 8;
   f.inter_bytes_per_s_per_gpu = c.inter_node_gbps_per_gpu() * 1e9 / 8;
+  f.allreduce_mask = c.allreduce_algorithm_mask;
   return f;
 }
 
@@ -133,11 +134,15 @@ double alltoall_seconds(const Fabric& f, double n) {
 std::span<const Algorithm> allreduce_algorithms() { return kAllreduceAlgorithms; }
 
 CollectiveTime best_allreduce(const Fabric& f, double bytes) {
-  CollectiveTime best{allreduce_seconds(f, bytes, Algorithm::ring), Algorithm::ring};
+  CollectiveTime best{0, Algorithm::ring};
+  bool found = false;
   for (auto a : kAllreduceAlgorithms) {
+    if ((f.allreduce_mask & (1u << static_cast<unsigned>(a))) == 0) continue;
     const double t = allreduce_seconds(f, bytes, a);
-    if (t < best.seconds) best = {t, a};
+    if (!found || t < best.seconds) best = {t, a};
+    found = true;
   }
+  BITSCALE_CHECK(found) << "no allreduce algorithm allowed";
   return best;
 }
 
@@ -154,7 +159,7 @@ double bus_factor(CollectiveOp op, std::int64_t ranks) {
   }
 }
 
-CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, bool summable,
+CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, double wire_bytes, bool summable,
                                 const Algorithm* forced) {
   CollectiveResult r;
   auto reject = [&](std::string_view rule) {
@@ -162,23 +167,23 @@ CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, 
   };
   switch (op) {
     case CollectiveOp::allreduce:
-      if (!summable) {
+      if (!summable || (forced != nullptr && *forced == Algorithm::gather)) {
         if (forced != nullptr && *forced != Algorithm::gather) {
           reject("this precision cannot be summed on the wire: only gather applies");
         }
         // every rank contributes `bytes`; each receives the other p-1 buffers
-        const auto t = gather_reduce(f, bytes);
+        const auto t = gather_reduce(f, wire_bytes);
         r.seconds = t.seconds;
         r.algorithm = t.algorithm;
       } else if (forced != nullptr) {
         if (std::find(std::begin(kAllreduceAlgorithms), std::end(kAllreduceAlgorithms), *forced) ==
             std::end(kAllreduceAlgorithms)) {
-          reject("allreduce algorithms: ring, tree, halving-doubling, hierarchical");
+          reject("allreduce algorithms: ring, tree, halving-doubling, hierarchical, gather");
         }
-        r.seconds = allreduce_seconds(f, bytes, *forced);
+        r.seconds = allreduce_seconds(f, wire_bytes, *forced);
         r.algorithm = *forced;
       } else {
-        const auto t = best_allreduce(f, bytes);
+        const auto t = best_allreduce(f, wire_bytes);
         r.seconds = t.seconds;
         r.algorithm = t.algorithm;
       }
@@ -186,22 +191,22 @@ CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, 
     case CollectiveOp::allgather:
     case CollectiveOp::reduce_scatter:
       if (forced != nullptr && *forced != Algorithm::ring) reject("allgather and reduce-scatter use ring");
-      r.seconds = ring_allgather_seconds(f, bytes);
+      r.seconds = ring_allgather_seconds(f, wire_bytes);
       r.algorithm = Algorithm::ring;
       break;
     case CollectiveOp::broadcast: {
       if (forced != nullptr && *forced != Algorithm::chain && *forced != Algorithm::binomial) {
         reject("broadcast algorithms: chain, binomial");
       }
-      const double chain = broadcast_seconds(f, bytes, Algorithm::chain);
-      const double binomial = broadcast_seconds(f, bytes, Algorithm::binomial);
+      const double chain = broadcast_seconds(f, wire_bytes, Algorithm::chain);
+      const double binomial = broadcast_seconds(f, wire_bytes, Algorithm::binomial);
       r.algorithm = forced != nullptr ? *forced : (binomial < chain ? Algorithm::binomial : Algorithm::chain);
       r.seconds = r.algorithm == Algorithm::chain ? chain : binomial;
       break;
     }
     case CollectiveOp::alltoall:
       if (forced != nullptr && *forced != Algorithm::ring) reject("alltoall uses direct pairwise exchange (ring)");
-      r.seconds = alltoall_seconds(f, bytes);
+      r.seconds = alltoall_seconds(f, wire_bytes);
       r.algorithm = Algorithm::ring;
       break;
   }

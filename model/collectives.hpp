@@ -42,6 +42,7 @@ struct Fabric {
   double alpha_intra_s = 0, alpha_inter_s = 0;
   double intra_bytes_per_s = 0;          // per GPU
   double inter_bytes_per_s_per_gpu = 0;  // the node's NIC bandwidth / GPUs per node
+  std::uint32_t allreduce_mask = 0xF;    // algorithms the library runs (bit = Algorithm value)
   // latency L of one ring pass: p-N node-local steps and N-1 steps across nodes
   double ring_latency_s() const {
     return static_cast<double>(ranks - nodes) * alpha_intra_s + static_cast<double>(nodes - 1) * alpha_inter_s;
@@ -65,7 +66,7 @@ double alltoall_seconds(const Fabric& f, double bytes);
 
 // The summable allreduce algorithms, in the order the fastest is searched.
 std::span<const Algorithm> allreduce_algorithms();
-// Fastest allreduce (as NCCL would choose: the lowest predicted time).
+// Fastest allreduce among those the cluster's library runs (NCCL too picks its lowest predicted time).
 CollectiveTime best_allreduce(const Fabric& f, double bytes);
 // Gather-based reduction of non-summable payloads: every rank receives the other ranks' `wire_bytes`.
 CollectiveTime gather_reduce(const Fabric& f, double wire_bytes);
@@ -76,7 +77,8 @@ struct CollectiveResult {
   Algorithm algorithm = Algorithm::ring;
 };
 double bus_factor(CollectiveOp op, std::int64_t ranks);
-CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, bool summable,
+// `wire_bytes` is what moves; algbw and busbw are of `bytes`, the buffer's size (nccl-tests' "size").
+CollectiveResult run_collective(const Fabric& f, CollectiveOp op, double bytes, double wire_bytes, bool summable,
                                 const Algorithm* forced);
 
 }  // namespace bitscale

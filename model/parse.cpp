@@ -51,6 +51,9 @@ std::string positive_rule(double value, double max, bool allow_zero) {
   if (std::isnan(value)) return "must be a number, not NaN";
   if (std::isinf(value)) return "must be finite";
   if (allow_zero ? value < 0 : value <= 0) return allow_zero ? "must be >= 0" : "must be > 0";
+  if (value != 0 && value < kMinPositive) {
+    return fmt::format("must be {}>= {}", allow_zero ? "0 or " : "", format_value(kMinPositive));
+  }
   if (value > max) return fmt::format("must be <= {}", format_value(max));
   return "";
 }

@@ -26,6 +26,9 @@ std::vector<std::int64_t> parse_int_list(std::string_view field, std::string_vie
 std::vector<double> parse_positive_list(std::string_view field, std::string_view text, double max);
 std::vector<std::string> parse_name_list(std::string_view field, std::string_view text);
 
+// The smallest positive value any rate, bandwidth or efficiency may take: below it predictions could overflow.
+inline constexpr double kMinPositive = 1e-12;
+
 // The rule a checked number breaks, or "" when it is a finite value in (0, max]: used by file validators.
 std::string positive_rule(double value, double max, bool allow_zero = false);
 

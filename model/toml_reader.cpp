@@ -35,9 +35,16 @@ toml::table parse_toml(std::string_view text, const std::string& source) {
 }
 
 std::string read_text_file(const std::string& path, std::string_view field) {
+  constexpr std::uintmax_t kMaxBytes = 16u << 20;  // profiles and workloads are kilobytes
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError("", std::string(field), path, "is a directory; a file is expected");
+  }
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    throw InputError("", std::string(field), path, "is not a regular file");
+  }
+  if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > kMaxBytes) {
+    throw InputError("", std::string(field), path, "is larger than 16 MiB; not a profile or workload file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("", std::string(field), path, "cannot open the file (missing or unreadable)");

@@ -37,7 +37,9 @@ Workload find_workload(std::string_view name_or_path) {
       if (ch == 'x') ch = ',';
     }
     const auto widths = parse_int_list("--workload (mlp widths)", spec, 1, 1'000'000);
-    return make_mlp(widths);
+    auto w = make_mlp(widths);
+    w.validate();
+    return w;
   }
   std::error_code ec;
   if (name_or_path.ends_with(".toml") || std::filesystem::exists(std::string(name_or_path), ec)) {

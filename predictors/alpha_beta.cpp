@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/input_error.hpp"
 #include "model/compute.hpp"
 #include "model/memory.hpp"
 #include "predictors/predictor.hpp"
@@ -33,19 +34,20 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, double fp32_bytes) {
   const double values = fp32_bytes / 4.0;
   BucketCost b;
   b.wire_bytes = fmt.wire_bytes(values);
+  const double payload = b.wire_bytes - fmt.bucket_scale_bytes;  // the APS scale travels in its own allreduce
   const bool compressed = fmt.name != "fp32";
   if (fmt.summable && !(s.algorithm && *s.algorithm == Algorithm::gather)) {
     if (s.algorithm) {
-      b.comm_s = allreduce_seconds(f, b.wire_bytes, *s.algorithm);
+      b.comm_s = allreduce_seconds(f, payload, *s.algorithm);
       b.algorithm = *s.algorithm;
     } else {
-      const auto t = best_allreduce(f, b.wire_bytes);
+      const auto t = best_allreduce(f, payload);
       b.comm_s = t.seconds;
       b.algorithm = t.algorithm;
     }
     if (compressed) b.codec_s = codec_seconds(*s.cluster, fp32_bytes, b.wire_bytes) * 2.0;
   } else {
-    const auto t = gather_reduce(f, b.wire_bytes);
+    const auto t = gather_reduce(f, payload);
     b.comm_s = t.seconds;
     b.algorithm = t.algorithm;
     const double decode_accumulate = codec_seconds(*s.cluster, b.wire_bytes + fp32_bytes, fp32_bytes);
@@ -90,14 +92,15 @@ class AlphaBetaPredictor final : public Predictor {
     p.optimizer_s = sc.optimizer_s;
     p.compute_s = sc.total_s();
 
-    const double grad_bytes = 4.0 * static_cast<double>(w.parameters());
+    const auto values = static_cast<double>(w.parameters());
     double comm_buffers = 0;
     p.algorithm = "none";
     if (s.gpus > 1) {
-      const double full = std::floor(grad_bytes / s.bucket_bytes);
-      const double rest = grad_bytes - full * s.bucket_bytes;
+      const double bucket_values = std::floor(s.bucket_bytes / 4.0);
+      const double full = std::floor(values / bucket_values);
+      const double rest = 4.0 * (values - full * bucket_values);  // fp32 bytes of the last, partial bucket
       p.buckets = static_cast<std::int64_t>(full) + (rest > 0 ? 1 : 0);
-      const double largest = full > 0 ? s.bucket_bytes : rest;
+      const double largest = full > 0 ? 4.0 * bucket_values : rest;
       const auto big = bucket_cost(s, f, largest);
       p.algorithm = std::string(bitscale::name(big.algorithm));
       if (full > 0) {
@@ -136,6 +139,9 @@ class AlphaBetaPredictor final : public Predictor {
     p.memory_per_gpu_bytes = mem.total();
     p.gpu_memory_bytes = gib(c.gpu_memory_gib);
     p.fits_in_memory = p.memory_per_gpu_bytes <= p.gpu_memory_bytes;
+    if (!std::isfinite(p.step_time_s) || !std::isfinite(p.memory_per_gpu_bytes) || !(p.step_time_s > 0)) {
+      throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
+    }
     return p;
   }
 };

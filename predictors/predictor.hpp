@@ -31,7 +31,7 @@ struct Scenario {
   StoragePolicy storage = StoragePolicy::fp32;
   Optimizer optimizer = Optimizer::momentum;
   std::int64_t batch = 1;  // per GPU
-  double bucket_bytes = kDefaultBucketBytes;  // of fp32 gradients
+  double bucket_bytes = kDefaultBucketBytes;  // of fp32 gradients: floor(bucket_bytes / 4) values per bucket
   std::optional<Algorithm> algorithm;         // forced allreduce algorithm
   Overlap overlap = Overlap::perfect;
 };

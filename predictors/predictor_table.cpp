@@ -41,8 +41,8 @@ void validate(const Scenario& s) {
   if (s.batch < 1 || s.batch > 1'000'000'000) {
     throw InputError("", "--batch", std::to_string(s.batch), "must be between 1 and 1000000000");
   }
-  if (!(s.bucket_bytes >= 1) || s.bucket_bytes > 1e15) {
-    throw InputError("", "--bucket", format_value(s.bucket_bytes), "must be between 1 byte and 1 PB");
+  if (!(s.bucket_bytes >= 4096) || s.bucket_bytes > 1e15) {
+    throw InputError("", "--bucket", format_value(s.bucket_bytes), "must be between 4 KiB and 1 PB");
   }
   if (!s.cluster->supports(s.compute)) {
     std::string have;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -207,15 +208,17 @@ std::string explain(const Grid& g, const Prediction& p) {
     const double bucket_wire = wire.wire_bytes(bucket / 4);
     o << fmt::format("  buckets     {} of up to {:.2f} MiB (fp32); one full bucket is {:.2f} MB on the wire\n", p.buckets,
                      g.bucket_bytes / 1048576.0, bucket_wire / 1e6);
+    const double payload = bucket_wire - wire.bucket_scale_bytes;
     o << "  one bucket  ";
-    if (wire.summable) {
+    if (p.algorithm != "gather") {
       for (auto a : allreduce_algorithms()) {
-        o << fmt::format("{} {:.3f} ms{}  ", name(a), allreduce_seconds(f, bucket_wire, a) * 1e3,
-                         std::string(name(a)) == p.algorithm ? " (chosen)" : "");
+        const bool runs = (f.allreduce_mask & (1u << static_cast<unsigned>(a))) != 0;
+        o << fmt::format("{} {:.3f} ms{}  ", name(a), allreduce_seconds(f, payload, a) * 1e3,
+                         std::string(name(a)) == p.algorithm ? " (chosen)" : (runs ? "" : " (not in " + cluster.collective_library + ")"));
       }
     } else {
       o << fmt::format("gather (allgather of {} compressed copies) {:.3f} ms", p.gpus,
-                       gather_reduce(f, bucket_wire).seconds * 1e3);
+                       gather_reduce(f, payload).seconds * 1e3);
     }
     o << "\n";
   }
@@ -266,6 +269,7 @@ int cmd_collective(const CollectiveOptions& o, std::ostream& out) {
   auto cluster = find_cluster(o.cluster);
   const auto op = parse_collective_op(o.op);
   const double bytes = parse_bytes("--bytes", o.bytes, kMaxCollectiveBytes);
+  if (bytes != std::floor(bytes)) throw InputError("", "--bytes", o.bytes, "must be a whole number of bytes");
   const auto gpus = parse_int("--gpus", o.gpus, 1, kMaxGpus);
   const auto wire = find_wire_format(o.precision);
   std::optional<Algorithm> forced;
@@ -275,7 +279,7 @@ int cmd_collective(const CollectiveOptions& o, std::ostream& out) {
   // --bytes is the buffer in the precision's values (nccl-tests "size"); block formats add their scales
   const double values = bytes * 8.0 / wire.value_bits;
   const double wire_bytes = wire.wire_bytes(values) - wire.bucket_scale_bytes;
-  const auto r = run_collective(fabric, op, wire_bytes, wire.summable, forced ? &*forced : nullptr);
+  const auto r = run_collective(fabric, op, bytes, wire_bytes, wire.summable, forced ? &*forced : nullptr);
   std::vector<Field> row = {
       {"op", std::string(name(op))},
       {"bytes", static_cast<std::int64_t>(bytes)},
@@ -397,9 +401,23 @@ int cmd_codec_list(std::ostream& out) {
   return 0;
 }
 
+int run_commands(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const int code = run_commands(args, out, err);
+  out.flush();
+  if (code == 0 && !out) {
+    err << "bitscale: writing the output failed (disk full or closed pipe)\n";
+    return 2;
+  }
+  return code;
+}
+
+namespace {
+
+int run_commands(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"bitscale: step time, throughput, speedup and memory of data-parallel training in low precision"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every command");
@@ -465,8 +483,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
   }
   try {
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
-    app.parse(reversed);
+    std::vector<const char*> argv{"bitscale"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::CallForHelp&) {
     out << app.help();  // delegates to the innermost subcommand given
     return 0;
@@ -505,5 +524,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   err << "bitscale: no command given (see --help)\n";
   return 2;
 }
+
+}  // namespace
 
 }  // namespace bitscale

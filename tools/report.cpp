@@ -172,6 +172,9 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
   const fs::path target(path);
   if (path.empty()) throw InputError("", std::string(field), path, "must name a file");
   if (fs::is_directory(target, ec)) throw InputError("", std::string(field), path, "is a directory; a file is expected");
+  if (fs::exists(target, ec) && !fs::is_regular_file(target, ec)) {
+    throw InputError("", std::string(field), path, "exists and is not a regular file; not replaced");
+  }
   const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) throw InputError("", std::string(field), path, "its directory does not exist");
   const auto tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());

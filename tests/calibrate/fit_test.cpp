@@ -44,6 +44,8 @@ TEST(Fit, RejectsUnfittableInput) {
   EXPECT_THROW(fit_alpha_beta(same, t), InputError);
   const std::vector<double> sizes = {1e3, 1e6}, zero = {0, 1e-3};
   EXPECT_THROW(fit_alpha_beta(sizes, zero), InputError);
+  const std::vector<double> shrinking = {2e-3, 1e-3};  // larger messages faster: no bandwidth
+  EXPECT_THROW(fit_alpha_beta(sizes, shrinking), InputError);
 }
 
 }  // namespace

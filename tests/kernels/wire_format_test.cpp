@@ -39,10 +39,13 @@ TEST(WireFormat, CustomFloats) {
   EXPECT_EQ(e5m2.mantissa_bits, 2);
   EXPECT_DOUBLE_EQ(e5m2.value_bits, 8);
   EXPECT_TRUE(e5m2.aps);
-  EXPECT_DOUBLE_EQ(find_wire_format("e4m10").value_bits, 15);  // sign + 4 + 10
+  // values occupy whole bytes: sign + 4 + 10 = 15 bits -> 2 bytes; sign + 2 + 2 = 5 bits -> 1 byte
+  EXPECT_DOUBLE_EQ(find_wire_format("e4m10").value_bits, 16);
+  EXPECT_DOUBLE_EQ(find_wire_format("e2m2").value_bits, 8);
   EXPECT_DOUBLE_EQ(find_wire_format("e8m23").value_bits, 32);
-  // 15 bits x 8 values = 120 bits = 15 bytes, plus the 4-byte scale
-  EXPECT_DOUBLE_EQ(find_wire_format("e4m10").wire_bytes(8), 15 + 4);
+  EXPECT_DOUBLE_EQ(find_wire_format("e8m16").value_bits, 32);  // 25 bits -> 4 bytes
+  // 8 values x 2 bytes, plus the 4-byte scale
+  EXPECT_DOUBLE_EQ(find_wire_format("e4m10").wire_bytes(8), 16 + 4);
 }
 
 TEST(WireFormat, BadNamesListTheValidOnes) {

@@ -93,15 +93,31 @@ TEST(Collectives, BusBandwidthApproachesTheBottleneckLink) {
   const auto f = make_fabric(test_cluster(), 8);
   const Algorithm ring = Algorithm::ring;
   // nccl-tests: busbw = algbw * 2(p-1)/p; at 1e8 bytes: 1e8/3.532 ms * 1.75 = 49.547 GB/s
-  const auto r = run_collective(f, CollectiveOp::allreduce, kN, true, &ring);
+  const auto r = run_collective(f, CollectiveOp::allreduce, kN, kN, true, &ring);
   EXPECT_NEAR(r.busbw_gbyte_per_s, 1e8 / 3.532e-3 * 1.75 / 1e9, 1e-9);
   // for large messages the ring's busbw tends to the node's NIC bandwidth, 50 GB/s
-  const auto big = run_collective(f, CollectiveOp::allreduce, 1e13, true, &ring);
+  const auto big = run_collective(f, CollectiveOp::allreduce, 1e13, 1e13, true, &ring);
   EXPECT_NEAR(big.busbw_gbyte_per_s, 50.0, 50.0 * 1e-4);
   EXPECT_DOUBLE_EQ(bus_factor(CollectiveOp::allgather, 8), 7.0 / 8.0);
   EXPECT_DOUBLE_EQ(bus_factor(CollectiveOp::broadcast, 8), 1.0);
   // a non-summable payload cannot be forced onto a summing algorithm
-  EXPECT_THROW(run_collective(f, CollectiveOp::allreduce, kN, false, &ring), InputError);
+  EXPECT_THROW(run_collective(f, CollectiveOp::allreduce, kN, kN, false, &ring), InputError);
+}
+
+TEST(Collectives, OnlyTheLibrarysAlgorithmsAreChosen) {
+  auto c = test_cluster();
+  c.allreduce_algorithm_mask = (1u << static_cast<unsigned>(Algorithm::ring)) |
+                               (1u << static_cast<unsigned>(Algorithm::tree));  // NCCL
+  const auto f = make_fabric(c, 4);
+  // halving-doubling would be fastest (4 us + 1.5 ms), but NCCL has ring (6 us + 1.5 ms) and tree (6 us + 2 ms)
+  const auto best = best_allreduce(f, kN);
+  EXPECT_EQ(best.algorithm, Algorithm::ring);
+  EXPECT_NEAR(best.seconds, 6 * kUs + 1.5 * kMs, 1e-12);
+  // an int8-block buffer: 1e8 bytes of codes move as 1e8 + 4 ceil(1e8/256) bytes; algbw is of the buffer
+  const Algorithm gather = Algorithm::gather;
+  const auto r = run_collective(f, CollectiveOp::allreduce, kN, kN + 4 * 390625, false, &gather);
+  EXPECT_NEAR(r.seconds, 3 * kUs + 3 * (kN + 4 * 390625) / 1e11, 1e-12);
+  EXPECT_NEAR(r.algbw_gbyte_per_s, kN / r.seconds / 1e9, 1e-9);
 }
 
 TEST(Collectives, ParseNames) {

@@ -168,6 +168,84 @@ TEST(AlphaBeta, GatheredInt8LosesToFp16AllreducePastACrossover) {
   }
 }
 
+// Every term by hand on a small fabric: one Linear(1000, 1000) (1,001,000 parameters), 4 GPUs in one node
+// (1e11 B/s, 1 us per step), memory 1e12 B/s, codec kernels at half of it, fp16 compute at 100 TFLOP/s with
+// efficiency 0.5, batch 100, 1 MiB buckets = 262,144 values: 3 full buckets and one of 214,568 values.
+struct Small {
+  Workload workload;
+  ClusterProfile cluster;
+  Small() {
+    workload.name = "one-linear";
+    NetBuilder(workload).linear("fc", 1000, 1000);
+    cluster.name = "small";
+    cluster.gpu_model = "test";
+    cluster.gpu_memory_gib = 16;
+    cluster.memory_reserved_gib = 0.5;
+    cluster.hbm_gbyte_per_s = 1000;
+    cluster.codec_hbm_efficiency = 0.5;
+    cluster.peak_tflops[static_cast<int>(ComputePrecision::fp32)] = 10;
+    cluster.peak_tflops[static_cast<int>(ComputePrecision::fp16)] = 100;
+    cluster.efficiency.fill(0.5);
+    cluster.gpus_per_node = 4;
+    cluster.intra_node_gbps = 800;
+    cluster.intra_node_latency_us = 1;
+    cluster.nics_per_node = 1;
+    cluster.nic_gbps = 100;
+    cluster.inter_node_latency_us = 10;
+  }
+  Prediction run(const char* precision) const {
+    Scenario s;
+    s.workload = &workload;
+    s.cluster = &cluster;
+    s.gpus = 4;
+    s.precision = find_wire_format(precision);
+    s.compute = ComputePrecision::fp16;
+    s.storage = StoragePolicy::amp;
+    s.optimizer = Optimizer::momentum;
+    s.batch = 100;
+    s.bucket_bytes = 1048576;
+    s.overlap = Overlap::none;
+    if (s.precision.summable) s.algorithm = Algorithm::ring;
+    return make_predictor("alpha-beta")->predict(s);
+  }
+};
+
+TEST(AlphaBeta, Fp8WithApsAndAPartialBucketByHand) {
+  const Small small;
+  const auto p = small.run("fp8-e4m3");
+  EXPECT_EQ(p.buckets, 4);
+  // ring allreduce of the 1-byte codes (the 4-byte scale goes in its own allreduce):
+  //   full: 2*3*1 us + 2*3/4 * 262,144 / 1e11; partial: 6 us + 1.5 * 214,568 / 1e11
+  // APS scalar, fastest (halving-doubling): 2*2*1 us + 1.5 * 4 / 1e11 per bucket
+  const double aps = 4e-6 + 1.5 * 4 / 1e11;
+  const double comm = 3 * (6e-6 + 1.5 * 262144 / 1e11 + aps) + (6e-6 + 1.5 * 214568 / 1e11 + aps);
+  EXPECT_NEAR(p.comm_s, comm, 1e-15);
+  // codec at 5e11 B/s: encode + decode 2 * (4e + w) with w = e + 4, plus the APS max pass 4e
+  const double codec = 3 * (2.0 * (1048576 + 262148) + 1048576) / 5e11 + (2.0 * (858272 + 214572) + 858272) / 5e11;
+  EXPECT_NEAR(p.codec_s, codec, 1e-15);
+  EXPECT_DOUBLE_EQ(p.wire_bytes_per_step, 3 * 262148 + 214572);
+  // compute: forward max(2e6*100 / 50e12 = 4 us, (1,001,000*2 + 2*1000*100*2) / 1e12 = 2.402 us) = 4 us,
+  // backward 8 us, optimizer (amp, momentum) 1,001,000 * (2*(2+4+4) + 2) / 1e12 = 22.022 us
+  EXPECT_NEAR(p.compute_s, 34.022e-6, 1e-15);
+  EXPECT_NEAR(p.step_time_s, 34.022e-6 + codec + comm, 1e-15);
+  // the fp32 1-GPU baseline: forward 2e6*100 / 5e12 = 40 us, backward 80 us, optimizer (fp32, momentum)
+  // 1,001,000 * (2*(4+0+4) + 4) / 1e12 = 20.02 us
+  EXPECT_NEAR(p.speedup_vs_fp32_1gpu, 4 * 140.02e-6 / p.step_time_s, 1e-9);
+  // memory: 1,001,000 * 12 B (amp, momentum) + 1000*100*2 B activations + 1 MiB bucket + its 262,148-byte wire copy
+  EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, 12'012'000 + 200'000 + 1048576 + 262148 + 0.5 * 1073741824.0);
+}
+
+TEST(AlphaBeta, GatheredBuffersByHand) {
+  const Small small;
+  const auto p = small.run("int8-block");
+  EXPECT_EQ(p.algorithm, "gather");
+  // full bucket on the wire: 262,144 codes + 1024 scales of 4 bytes = 266,240; every rank holds all 4 copies
+  EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, 12'012'000 + 200'000 + 1048576 + 4 * 266240 + 0.5 * 1073741824.0);
+  // gather: ring allgather of 4 x w: 3 * 1 us + 3 * w / 1e11; the partial bucket has 214,568 + 4*839 bytes
+  const double comm = 3 * (3e-6 + 3.0 * 266240 / 1e11) + (3e-6 + 3.0 * (214568 + 4 * 839) / 1e11);
+  EXPECT_NEAR(p.comm_s, comm, 1e-15);
+}
+
 TEST(AlphaBeta, BadScenarios) {
   const Bench s;
   EXPECT_THROW(s.run(12, "fp16"), InputError);  // not a whole number of 8-GPU nodes

@@ -1,6 +1,7 @@
 // The command line in-process: the contract's fields, the sweep's rows, and the bad-input matrix (exit 2,
 // one line naming the field, no output file).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -87,11 +88,11 @@ TEST(Cli, CollectiveJson) {
   for (const char* f : {"op", "bytes", "gpus", "time_s", "algbw_gbps", "busbw_gbps", "algorithm"}) {
     EXPECT_TRUE(j.contains(f)) << f;
   }
-  // one node of NVSwitch, 300 GB/s per GPU, 3.4 us per step: halving-doubling wins with 2 log2(8) = 6 steps;
-  // busbw = 2(p-1)/p n / (6 alpha + 2(p-1)/p n / B) = 1.75 * 2^30 / (20.4 us + 1.75 * 2^30 / 3e11)
-  EXPECT_EQ(j["algorithm"], "halving-doubling");
+  // one node of NVSwitch, 300 GB/s per GPU, 3.4 us per step; NCCL's ring beats its tree (2n/B):
+  // busbw = 2(p-1)/p n / (2(p-1) alpha + 2(p-1)/p n / B) = 1.75 * 2^30 / (47.6 us + 1.75 * 2^30 / 3e11)
+  EXPECT_EQ(j["algorithm"], "ring");
   const double moved = 1.75 * 1073741824.0;
-  EXPECT_NEAR(j["busbw_gbps"].get<double>(), moved / (20.4e-6 + moved / 3e11) / 1e9, 1e-9);
+  EXPECT_NEAR(j["busbw_gbps"].get<double>(), moved / (47.6e-6 + moved / 3e11) / 1e9, 1e-9);
 }
 
 TEST(Cli, ListsAndShows) {
@@ -123,6 +124,14 @@ TEST(Cli, BadInputMatrix) {
   const auto bad_profile = scratch("bad.toml");
   const auto missing_field = scratch("missing.toml");
   const auto empty = scratch("empty.toml");
+  const auto no_fp32 = scratch("no-fp32.toml");
+  {
+    std::ostringstream text;
+    run_cli({"cluster", "show", "dgx-a100"}, text, text);
+    auto profile = text.str().substr(text.str().find("name = "));
+    profile.replace(profile.find("fp32 = 19.5"), 11, "");
+    std::ofstream(no_fp32) << profile;
+  }
   std::ofstream(bad_profile) << "name = \"x\"\n[gpu\n";
   std::ofstream(missing_field) << "name = \"x\"\ndefault_compute = \"fp32\"\n";
   std::ofstream(empty).close();
@@ -162,6 +171,25 @@ TEST(Cli, BadInputMatrix) {
       {{"predict", "--cluster", missing_field.string()}, "gpu: missing"},
       {{"predict", "--cluster", empty.string()}, "name: missing"},
       {{"predict", "--cluster", "/nonexistent/x.toml"}, "--cluster"},
+      {{"predict", "--cluster", no_fp32.string()}, "gpu.peak_tflops.fp32"},
+      {{"predict", "--cluster", "/dev/zero"}, "not a regular file"},
+      {{"predict", "--gpus", "1\n2"}, "--gpus = '1\\n2'"},
+      {{"predict", "--workload", "foo\nbar"}, "foo\\nbar"},
+      {{"predict", "--bandwidth-gbps", "1e-320"}, "--bandwidth-gbps"},
+      {{"predict", "--bucket", "1"}, "--bucket"},
+      {{"collective", "--bytes", "1.5", "--gpus", "8"}, "--bytes"},
+      {{"predict", "--workload", "mlp:1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,1000000,"
+                                 "1000000,1000000,1000000"},
+       "1e14"},
       {{"predict", "--cluster", out.parent_path().string()}, "directory"},
       {{"predict", "--workload", "/nonexistent/w.toml"}, "--workload"},
       {{"predict", "--workload", empty.string()}, "name: missing"},
@@ -188,9 +216,14 @@ TEST(Cli, BadInputMatrix) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << "\nstderr: " << r.err;
     EXPECT_FALSE(fs::exists(out)) << shown;
   }
-  // --out into a missing directory or onto a directory: exit 2, nothing written
+  // --out into a missing directory, onto a directory or onto a FIFO: exit 2, nothing written or replaced
   EXPECT_EQ(run({"sweep", "--gpus", "8", "--out", "/nonexistent/dir/x.csv"}).code, 2);
   EXPECT_EQ(run({"sweep", "--gpus", "8", "--out", out.parent_path().string()}).code, 2);
+  const auto fifo = scratch("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(run({"sweep", "--gpus", "8", "--out", fifo.string()}).code, 2);
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  fs::remove(fifo);
   for (const auto& entry : fs::directory_iterator(out.parent_path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
   }

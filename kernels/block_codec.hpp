@@ -1,0 +1,57 @@
+// The per-value arithmetic of the block codecs (int8-block, dettmers8), shared by CPU and CUDA so both produce
+// the same bytes. Each block of up to 256 values carries its absmax as an fp32 scale.
+//   int8-block: q = round_half_even(x * (127 / absmax)), clamped to [-127, 127]; x' = q * (absmax / 127)
+//   dettmers8:  a = |x| / absmax; the code is the sign and the nearest of the 128 code-book magnitudes (ties to
+//               the smaller); x' = +-magnitude * absmax
+// A block holding a NaN or an infinity gets a NaN scale and zero codes, so it decodes to NaN (the poison stays
+// visible); a block of zeros gets scale 0.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "kernels/minifloat.hpp"
+
+namespace bitscale {
+
+BITSCALE_HD int round_half_even(float v) {
+  const float down = floorf(v);
+  const float rest = v - down;  // exact for |v| < 2^23
+  int r = static_cast<int>(down);
+  if (rest > 0.5f || (rest == 0.5f && (r & 1))) r += 1;
+  return r;
+}
+
+// The fp32 scale of a block from its running max |x|; `bad` when a value was not finite.
+BITSCALE_HD float block_scale(float absmax, bool bad) { return bad ? bits_float(0x7FC00000u) : absmax; }
+BITSCALE_HD bool scale_usable(float scale) { return scale > 0.0f && scale <= 3.4028235e38f; }
+
+BITSCALE_HD std::uint8_t int8_encode(float x, float scale) {
+  if (!scale_usable(scale)) return 0;
+  const float inv = 127.0f / scale;
+  int q = round_half_even(x * inv);
+  q = q > 127 ? 127 : (q < -127 ? -127 : q);
+  return static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+}
+BITSCALE_HD float int8_decode(std::uint8_t code, float scale) {
+  return static_cast<float>(static_cast<std::int8_t>(code)) * (scale / 127.0f);
+}
+
+// `sorted` holds the 128 magnitudes in increasing order, `code_of` the 7-bit code of each.
+BITSCALE_HD std::uint8_t dettmers8_encode(float x, float scale, const float* sorted, const std::uint8_t* code_of) {
+  if (!scale_usable(scale)) return 0;
+  const std::uint32_t sign = float_bits(x) >> 31;
+  const float a = fabsf(x) / scale;
+  int i = 0;  // number of magnitudes below a, found in 7 halving steps
+  for (int step = 64; step > 0; step >>= 1) {
+    if (sorted[i + step - 1] < a) i += step;
+  }
+  if (i > 127) i = 127;
+  if (i > 0 && a - sorted[i - 1] <= sorted[i] - a) i -= 1;
+  return static_cast<std::uint8_t>((sign << 7) | code_of[i]);
+}
+BITSCALE_HD float dettmers8_decode(std::uint8_t code, float scale, const float* magnitude) {
+  const float v = magnitude[code & 0x7F] * scale;
+  return (code & 0x80) ? -v : v;
+}
+
+}  // namespace bitscale

@@ -1,0 +1,425 @@
+// CPU codecs: the reference implementation (scalar), with AVX2/F16C paths for fp16 and bf16 chosen at run time
+// (they produce the same bytes as the scalar code, NaN payloads included: lanes holding a NaN are redone by the
+// scalar code), and GCC target clones (AVX2 or baseline) for the loops the compiler vectorizes.
+#include "kernels/codec.hpp"
+
+#include <fmt/format.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/block_codec.hpp"
+#include "kernels/input_error.hpp"
+
+namespace bitscale {
+
+namespace {
+
+constexpr std::size_t kBlock = 256;
+
+bool cpu_has_avx2_f16c() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return yes;
+}
+
+void store_code(std::byte* p, std::uint32_t code, int bytes) {
+  for (int b = 0; b < bytes; ++b) p[b] = static_cast<std::byte>((code >> (8 * b)) & 0xFFu);
+}
+std::uint32_t load_code(const std::byte* p, int bytes) {
+  std::uint32_t code = 0;
+  for (int b = 0; b < bytes; ++b) code |= static_cast<std::uint32_t>(p[b]) << (8 * b);
+  return code;
+}
+void store_f32(std::byte* p, float v) { std::memcpy(p, &v, 4); }
+float load_f32(const std::byte* p) {
+  float v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+bool is_fp16(const MiniFloat& f) { return f.exponent_bits == 5 && f.mantissa_bits == 10 && !f.saturate; }
+bool is_bf16(const MiniFloat& f) { return f.exponent_bits == 8 && f.mantissa_bits == 7 && !f.saturate; }
+
+// ---- fp16 / bf16 with AVX2 and F16C -------------------------------------------------------------------------
+
+__attribute__((target("avx2,f16c"))) void fp16_encode_avx2(const float* in, std::byte* out, std::size_t n,
+                                                            const MiniFloat& f) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(in + i);
+    const __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), h);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
+      for (std::size_t j = i; j < i + 8; ++j) store_code(out + 2 * j, minifloat_encode(in[j], f, false, 0), 2);
+    }
+  }
+  for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
+}
+
+__attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, float* out, std::size_t n,
+                                                            const MiniFloat& f, bool accumulate) {
+  std::size_t i = 0;
+  const __m128i exp_mask = _mm_set1_epi16(0x7FFF);
+  const __m128i inf = _mm_set1_epi16(0x7C00);
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
+    __m256 x = _mm256_cvtph_ps(h);
+    if (_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_and_si128(h, exp_mask), inf)) != 0) {
+      alignas(32) float tmp[8];
+      for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
+      x = _mm256_load_ps(tmp);
+    }
+    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    _mm256_storeu_ps(out + i, x);
+  }
+  for (; i < n; ++i) {
+    const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+__attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte* out, std::size_t n,
+                                                       const MiniFloat& f) {
+  std::size_t i = 0;
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i bias = _mm256_set1_epi32(0x7FFF);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(in + i);
+    const __m256i u = _mm256_castps_si256(x);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), 16);
+    // pack 8 x 32 -> 8 x 16 bits in order
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xD8);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), _mm256_castsi256_si128(packed));
+    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
+      for (std::size_t j = i; j < i + 8; ++j) store_code(out + 2 * j, minifloat_encode(in[j], f, false, 0), 2);
+    }
+  }
+  for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
+}
+
+__attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float* out, std::size_t n,
+                                                       const MiniFloat& f, bool accumulate) {
+  std::size_t i = 0;
+  const __m128i abs_mask = _mm_set1_epi16(0x7FFF);
+  const __m128i inf = _mm_set1_epi16(0x7F80);
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
+    __m256 x = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    if (_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_and_si128(h, abs_mask), inf)) != 0) {
+      alignas(32) float tmp[8];
+      for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
+      x = _mm256_load_ps(tmp);
+    }
+    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    _mm256_storeu_ps(out + i, x);
+  }
+  for (; i < n; ++i) {
+    const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+// ---- generic minifloat -----------------------------------------------------------------------------------
+
+struct Aps {
+  bool on = false;
+  int k = 0;  // values are multiplied by 2^k before rounding
+};
+
+Aps aps_for(const WireFormat& f, std::span<const float> values, const CodecOptions& o) {
+  if (!f.aps) return {};
+  const float max_abs = o.global_max_abs ? *o.global_max_abs : max_abs_finite(values);
+  return {true, aps_exponent(max_abs, o.ranks, f.minifloat)};
+}
+
+__attribute__((target_clones("avx2", "default"))) void minifloat_encode_loop(const float* in, std::byte* out,
+                                                                             std::size_t n, MiniFloat f, int k,
+                                                                             bool stochastic, std::uint64_t seed) {
+  const int bytes = f.code_bytes;
+  const float scale = scale_pow2(1.0f, k);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t r = stochastic ? random_bits(seed, i) : 0u;
+    store_code(out + bytes * i, minifloat_encode(in[i] * scale, f, stochastic, r), bytes);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void minifloat_decode_loop(const std::byte* in, float* out,
+                                                                             std::size_t n, MiniFloat f, int k,
+                                                                             bool accumulate) {
+  const int bytes = f.code_bytes;
+  const float unscale = scale_pow2(1.0f, -k);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = minifloat_decode(load_code(in + bytes * i, bytes), f) * unscale;
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+void minifloat_encode_cpu(const WireFormat& f, std::span<const float> in, std::span<std::byte> wire,
+                          const CodecOptions& o) {
+  const auto aps = aps_for(f, in, o);
+  std::byte* codes = wire.data();
+  if (aps.on) {
+    store_f32(codes, scale_pow2(1.0f, aps.k));
+    codes += 4;
+  }
+  const bool stochastic = o.rounding == Rounding::stochastic;
+  if (!aps.on && !stochastic && cpu_has_avx2_f16c()) {
+    if (is_fp16(f.minifloat)) return fp16_encode_avx2(in.data(), codes, in.size(), f.minifloat);
+    if (is_bf16(f.minifloat)) return bf16_encode_avx2(in.data(), codes, in.size(), f.minifloat);
+  }
+  minifloat_encode_loop(in.data(), codes, in.size(), f.minifloat, aps.k, stochastic, o.seed);
+}
+
+int read_aps_exponent(const WireFormat& f, std::span<const std::byte> wire) {
+  if (!f.aps) return 0;
+  const float scale = load_f32(wire.data());
+  int e = 0;
+  const float m = std::frexp(scale, &e);
+  if (!(m == 0.5f) || !std::isfinite(scale)) {
+    throw InputError("wire", "APS scale", fmt::format("{}", scale), "must be a power of two");
+  }
+  return e - 1;
+}
+
+void minifloat_decode_cpu(const WireFormat& f, std::span<const std::byte> wire, std::span<float> out,
+                          bool accumulate) {
+  const int k = read_aps_exponent(f, wire);
+  const std::byte* codes = wire.data() + (f.aps ? 4 : 0);
+  if (!f.aps && cpu_has_avx2_f16c()) {
+    if (is_fp16(f.minifloat)) return fp16_decode_avx2(codes, out.data(), out.size(), f.minifloat, accumulate);
+    if (is_bf16(f.minifloat)) return bf16_decode_avx2(codes, out.data(), out.size(), f.minifloat, accumulate);
+  }
+  minifloat_decode_loop(codes, out.data(), out.size(), f.minifloat, k, accumulate);
+}
+
+// ---- block codecs ----------------------------------------------------------------------------------------
+
+struct Dettmers8Book {
+  std::array<float, 128> magnitude{};  // by 7-bit code
+  std::array<float, 128> sorted{};     // increasing
+  std::array<std::uint8_t, 128> code_of{};
+};
+
+const Dettmers8Book& dettmers8_book() {
+  static const Dettmers8Book book = [] {
+    Dettmers8Book b;
+    b.magnitude[0] = 0.0f;
+    b.magnitude[1] = 1.0f;
+    for (int k = 0; k <= 5; ++k) {
+      const int n = 1 << (6 - k);  // codes 2^(6-k) .. 2^(7-k)-1: k zero bits, the indicator, 6-k fraction bits
+      const int h = n / 2;
+      for (int j = 0; j < n; ++j) {
+        const double f = j < h ? 0.1 + (j + 0.5) * 0.35 / h : 0.45 + (j - h + 0.5) * 0.55 / h;
+        b.magnitude[static_cast<std::size_t>(n + j)] = static_cast<float>(f * std::pow(10.0, -k));
+      }
+    }
+    std::array<std::uint8_t, 128> order{};
+    for (int c = 0; c < 128; ++c) order[c] = static_cast<std::uint8_t>(c);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint8_t x, std::uint8_t y) { return b.magnitude[x] < b.magnitude[y]; });
+    for (int i = 0; i < 128; ++i) {
+      b.code_of[i] = order[i];
+      b.sorted[i] = b.magnitude[order[i]];
+    }
+    return b;
+  }();
+  return book;
+}
+
+template <typename Encode>
+void block_encode(std::span<const float> in, std::byte* wire, Encode encode) {
+  for (std::size_t start = 0; start < in.size(); start += kBlock) {
+    const std::size_t len = std::min(kBlock, in.size() - start);
+    const float* x = in.data() + start;
+    float absmax = 0.0f;
+    bool bad = false;
+    for (std::size_t j = 0; j < len; ++j) {
+      const float a = std::fabs(x[j]);
+      bad = bad || !(a <= 3.4028235e38f);
+      absmax = a > absmax ? a : absmax;
+    }
+    const float scale = block_scale(absmax, bad);
+    store_f32(wire, scale);
+    std::uint8_t* codes = reinterpret_cast<std::uint8_t*>(wire + 4);
+    for (std::size_t j = 0; j < len; ++j) codes[j] = encode(x[j], scale);
+    wire += 4 + len;
+  }
+}
+
+template <typename Decode>
+void block_decode(std::span<const std::byte> wire, std::span<float> out, bool accumulate, Decode decode) {
+  const std::byte* p = wire.data();
+  for (std::size_t start = 0; start < out.size(); start += kBlock) {
+    const std::size_t len = std::min(kBlock, out.size() - start);
+    const float scale = load_f32(p);
+    const std::uint8_t* codes = reinterpret_cast<const std::uint8_t*>(p + 4);
+    float* y = out.data() + start;
+    for (std::size_t j = 0; j < len; ++j) {
+      const float v = decode(codes[j], scale);
+      y[j] = accumulate ? y[j] + v : v;
+    }
+    p += 4 + len;
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void int8_encode_cpu(std::span<const float> in, std::byte* wire) {
+  block_encode(in, wire, [](float x, float scale) { return int8_encode(x, scale); });
+}
+__attribute__((target_clones("avx2", "default"))) void int8_decode_cpu(std::span<const std::byte> wire,
+                                                                      std::span<float> out, bool accumulate) {
+  block_decode(wire, out, accumulate, [](std::uint8_t c, float scale) { return int8_decode(c, scale); });
+}
+void dettmers8_encode_cpu(std::span<const float> in, std::byte* wire) {
+  const auto& b = dettmers8_book();
+  block_encode(in, wire, [&](float x, float scale) {
+    return dettmers8_encode(x, scale, b.sorted.data(), b.code_of.data());
+  });
+}
+void dettmers8_decode_cpu(std::span<const std::byte> wire, std::span<float> out, bool accumulate) {
+  const auto& b = dettmers8_book();
+  block_decode(wire, out, accumulate,
+               [&](std::uint8_t c, float scale) { return dettmers8_decode(c, scale, b.magnitude.data()); });
+}
+
+void check_sizes(const WireFormat& f, std::size_t values, std::size_t wire_bytes, const char* what) {
+  BITSCALE_CHECK(wire_size(f, values) == wire_bytes)
+      << what << ": " << values << " values need " << wire_size(f, values) << " wire bytes, got " << wire_bytes;
+}
+
+void decode_any(const WireFormat& f, std::span<const std::byte> wire, std::span<float> out, bool accumulate) {
+  check_sizes(f, out.size(), wire.size(), "decode");
+  switch (f.kind) {
+    case CodecKind::minifloat: return minifloat_decode_cpu(f, wire, out, accumulate);
+    case CodecKind::int8_block: return int8_decode_cpu(wire, out, accumulate);
+    case CodecKind::dettmers8: return dettmers8_decode_cpu(wire, out, accumulate);
+  }
+}
+
+}  // namespace
+
+const std::array<float, 128>& dettmers8_magnitudes() { return dettmers8_book().magnitude; }
+
+std::size_t wire_size(const WireFormat& f, std::size_t count) {
+  if (f.kind != CodecKind::minifloat) return count + 4 * ((count + kBlock - 1) / kBlock);
+  return (f.aps ? 4 : 0) + count * static_cast<std::size_t>(f.minifloat.code_bytes);
+}
+
+std::size_t values_in_wire(const WireFormat& f, std::size_t bytes) {
+  const auto bad = [&](const std::string& rule) {
+    return InputError("wire", f.name, fmt::format("{} bytes", bytes), rule);
+  };
+  if (f.kind != CodecKind::minifloat) {
+    const std::size_t full = bytes / (kBlock + 4), rest = bytes % (kBlock + 4);
+    if (rest != 0 && rest < 5) throw bad("is not a whole number of blocks (4-byte scale + up to 256 codes each)");
+    return full * kBlock + (rest == 0 ? 0 : rest - 4);
+  }
+  const std::size_t header = f.aps ? 4 : 0;
+  const auto code = static_cast<std::size_t>(f.minifloat.code_bytes);
+  if (bytes < header || (bytes - header) % code != 0) {
+    throw bad(fmt::format("must be {}{} bytes per value", header ? "a 4-byte scale and " : "", code));
+  }
+  return (bytes - header) / code;
+}
+
+float max_abs_finite(std::span<const float> x) {
+  float m = 0.0f;
+  for (float v : x) {
+    const float a = std::fabs(v);
+    if (a <= 3.4028235e38f && a > m) m = a;
+  }
+  return m;
+}
+
+float aps_max_finite(const MiniFloat& f) { return minifloat_decode(f.max_code, f); }
+
+int aps_exponent(float max_abs, std::int64_t ranks, const MiniFloat& f) {
+  if (!(max_abs > 0) || !std::isfinite(max_abs)) return 0;
+  const double target = aps_max_finite(f);
+  const double v = static_cast<double>(max_abs) * static_cast<double>(std::max<std::int64_t>(ranks, 1));
+  int k = std::ilogb(target) - std::ilogb(v);
+  while (std::ldexp(v, k) > target) --k;
+  while (std::ldexp(v, k + 1) <= target) ++k;
+  return std::clamp(k, -126, 126);
+}
+
+void encode_cpu(const WireFormat& f, std::span<const float> in, std::span<std::byte> wire, const CodecOptions& o) {
+  check_sizes(f, in.size(), wire.size(), "encode");
+  switch (f.kind) {
+    case CodecKind::minifloat: return minifloat_encode_cpu(f, in, wire, o);
+    case CodecKind::int8_block: return int8_encode_cpu(in, wire.data());
+    case CodecKind::dettmers8: return dettmers8_encode_cpu(in, wire.data());
+  }
+}
+
+void decode_cpu(const WireFormat& f, std::span<const std::byte> wire, std::span<float> out) {
+  decode_any(f, wire, out, false);
+}
+
+void decode_accumulate_cpu(const WireFormat& f, std::span<const std::byte> wire, std::span<float> acc) {
+  decode_any(f, wire, acc, true);
+}
+
+void encode_error_feedback_cpu(const WireFormat& f, std::span<const float> grad, std::span<float> residual,
+                               std::span<std::byte> wire, const CodecOptions& o) {
+  BITSCALE_CHECK(grad.size() == residual.size()) << "gradient and residual differ in size";
+  check_sizes(f, grad.size(), wire.size(), "encode_error_feedback");
+  // one block of corrected values at a time: c = g + r; encode c; r = c - decode(code)
+  constexpr std::size_t kChunk = 4096;  // a multiple of the block size
+  std::array<float, kChunk> c{}, back{};
+  CodecOptions chunk_options = o;
+  if (f.aps && !o.global_max_abs) {
+    float m = 0.0f;
+    for (std::size_t i = 0; i < grad.size(); ++i) {
+      const float a = std::fabs(grad[i] + residual[i]);
+      if (a <= 3.4028235e38f && a > m) m = a;
+    }
+    chunk_options.global_max_abs = m;
+  }
+  std::byte* out = wire.data();
+  if (f.kind == CodecKind::minifloat && f.aps) {
+    store_f32(out, scale_pow2(1.0f, aps_exponent(*chunk_options.global_max_abs, o.ranks, f.minifloat)));
+    out += 4;
+  }
+  for (std::size_t start = 0; start < grad.size(); start += kChunk) {
+    const std::size_t len = std::min(kChunk, grad.size() - start);
+    for (std::size_t j = 0; j < len; ++j) c[j] = grad[start + j] + residual[start + j];
+    const std::span<const float> chunk(c.data(), len);
+    std::size_t bytes;
+    if (f.kind == CodecKind::minifloat) {
+      // the chunk's codes, without the scale that was written once at the front
+      const int k = f.aps ? aps_exponent(*chunk_options.global_max_abs, o.ranks, f.minifloat) : 0;
+      const bool stochastic = o.rounding == Rounding::stochastic;
+      bytes = len * static_cast<std::size_t>(f.minifloat.code_bytes);
+      const float scale = scale_pow2(1.0f, k), unscale = scale_pow2(1.0f, -k);
+      for (std::size_t j = 0; j < len; ++j) {
+        const std::uint32_t r = stochastic ? random_bits(o.seed, start + j) : 0u;
+        const std::uint32_t code = minifloat_encode(c[j] * scale, f.minifloat, stochastic, r);
+        store_code(out + j * static_cast<std::size_t>(f.minifloat.code_bytes), code, f.minifloat.code_bytes);
+        back[j] = minifloat_decode(code, f.minifloat) * unscale;
+      }
+    } else {
+      bytes = wire_size(f, len);
+      encode_cpu(f, chunk, std::span<std::byte>(out, bytes), chunk_options);
+      decode_cpu(f, std::span<const std::byte>(out, bytes), std::span<float>(back.data(), len));
+    }
+    for (std::size_t j = 0; j < len; ++j) residual[start + j] = c[j] - back[j];
+    out += bytes;
+  }
+}
+
+std::vector<std::byte> encode_cpu(const WireFormat& f, std::span<const float> in, const CodecOptions& o) {
+  std::vector<std::byte> wire(wire_size(f, in.size()));
+  encode_cpu(f, in, wire, o);
+  return wire;
+}
+
+std::vector<float> decode_cpu(const WireFormat& f, std::span<const std::byte> wire) {
+  std::vector<float> out(values_in_wire(f, wire.size()));
+  decode_cpu(f, wire, out);
+  return out;
+}
+
+}  // namespace bitscale
