@@ -197,11 +197,7 @@ void minifloat_decode_cpu(const WireFormat& f, std::span<const std::byte> wire, 
 
 // ---- block codecs ----------------------------------------------------------------------------------------
 
-struct Dettmers8Book {
-  std::array<float, 128> magnitude{};  // by 7-bit code
-  std::array<float, 128> sorted{};     // increasing
-  std::array<std::uint8_t, 128> code_of{};
-};
+}  // namespace
 
 const Dettmers8Book& dettmers8_book() {
   static const Dettmers8Book book = [] {
@@ -228,6 +224,8 @@ const Dettmers8Book& dettmers8_book() {
   }();
   return book;
 }
+
+namespace {
 
 template <typename Encode>
 void block_encode(std::span<const float> in, std::byte* wire, Encode encode) {
@@ -299,8 +297,6 @@ void decode_any(const WireFormat& f, std::span<const std::byte> wire, std::span<
 }
 
 }  // namespace
-
-const std::array<float, 128>& dettmers8_magnitudes() { return dettmers8_book().magnitude; }
 
 std::size_t wire_size(const WireFormat& f, std::size_t count) {
   if (f.kind != CodecKind::minifloat) return count + 4 * ((count + kBlock - 1) / kBlock);

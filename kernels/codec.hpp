@@ -59,6 +59,11 @@ std::vector<float> decode_cpu(const WireFormat& f, std::span<const std::byte> wi
 // after the sign is 10^-k times the centre of bin j (the 6-k low bits) of 2^(6-k) bins: the lower half of the
 // bins splits [0.1, 0.45] evenly, the upper half [0.45, 1.0]. This reproduces the 126 magnitudes of the 2015
 // table (multigpupy 8bit_floats.npy, see ../shared/seed-models.md) in the bit layout of ../shared/DESIGN.md.
-const std::array<float, 128>& dettmers8_magnitudes();
+struct Dettmers8Book {
+  std::array<float, 128> magnitude{};        // by 7-bit code
+  std::array<float, 128> sorted{};           // the same magnitudes, increasing
+  std::array<std::uint8_t, 128> code_of{};   // the code of sorted[i]
+};
+const Dettmers8Book& dettmers8_book();
 
 }  // namespace bitscale

@@ -1,0 +1,519 @@
+// CUDA codecs (see codec_cuda.hpp): kernels over the shared per-value arithmetic.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "kernels/block_codec.hpp"
+#include "kernels/codec_cuda.hpp"
+#include "kernels/cuda_device.hpp"
+#include "kernels/minifloat.hpp"
+
+#define BITSCALE_CUDA_CHECK(call)                                                                        \
+  do {                                                                                                   \
+    const cudaError_t err_ = (call);                                                                     \
+    if (err_ != cudaSuccess) {                                                                           \
+      throw std::runtime_error(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " #call ": " + \
+                               cudaGetErrorString(err_));                                                \
+    }                                                                                                    \
+  } while (0)
+
+namespace bitscale {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kChunk = 16;        // values per thread step in the minifloat kernels
+constexpr std::size_t kBlock = 256;
+
+__constant__ float c_sorted[128];
+__constant__ unsigned char c_code_of[128];
+__constant__ float c_magnitude[128];
+
+int grid_for(std::size_t work_items) {
+  static const int sms = [] {
+    int device = 0, count = 0;
+    if (cudaGetDevice(&device) != cudaSuccess) return 80;
+    if (cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) return 80;
+    return count;
+  }();
+  const std::size_t wanted = (work_items + kThreads - 1) / kThreads;
+  return static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(wanted, static_cast<std::size_t>(sms) * 8)));
+}
+
+void require_device() {
+  if (!cuda_available()) throw std::runtime_error("no CUDA device");
+}
+
+void upload_dettmers8_book() {
+  static const bool done = [] {
+    const auto& b = dettmers8_book();
+    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_sorted, b.sorted.data(), sizeof(float) * 128));
+    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_code_of, b.code_of.data(), 128));
+    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_magnitude, b.magnitude.data(), sizeof(float) * 128));
+    return true;
+  }();
+  (void)done;
+}
+
+// ---- max |x| over finite values (APS) ---------------------------------------------------------------------
+
+__global__ void max_abs_kernel(const float* a, const float* b, std::size_t n, unsigned int* out) {
+  float m = 0.0f;
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const float v = fabsf(b != nullptr ? a[i] + b[i] : a[i]);
+    if (v <= 3.4028235e38f && v > m) m = v;
+  }
+  for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
+  if ((threadIdx.x & 31) == 0) atomicMax(out, __float_as_uint(m));  // non-negative floats order as integers
+}
+
+float device_max_abs(const float* a, const float* b, std::size_t n) {
+  unsigned int* d = nullptr;
+  BITSCALE_CUDA_CHECK(cudaMalloc(&d, sizeof(unsigned int)));
+  BITSCALE_CUDA_CHECK(cudaMemset(d, 0, sizeof(unsigned int)));
+  max_abs_kernel<<<grid_for(n), kThreads>>>(a, b, n, d);
+  BITSCALE_CUDA_CHECK(cudaGetLastError());
+  unsigned int bits = 0;
+  BITSCALE_CUDA_CHECK(cudaMemcpy(&bits, d, sizeof bits, cudaMemcpyDeviceToHost));
+  BITSCALE_CUDA_CHECK(cudaFree(d));
+  float m;
+  std::memcpy(&m, &bits, sizeof m);
+  return m;
+}
+
+// ---- minifloat formats ----------------------------------------------------------------------------------
+
+struct MiniParams {
+  MiniFloat f;
+  float scale;    // 2^k (APS) or 1
+  float unscale;  // 2^-k
+  bool stochastic;
+  unsigned long long seed;
+  bool aligned16;  // codes start 16-byte aligned
+};
+
+__device__ __forceinline__ void put_code(unsigned char* p, std::uint32_t code, int bytes) {
+  for (int b = 0; b < bytes; ++b) p[b] = static_cast<unsigned char>(code >> (8 * b));
+}
+__device__ __forceinline__ std::uint32_t get_code(const unsigned char* p, int bytes) {
+  std::uint32_t c = 0;
+  for (int b = 0; b < bytes; ++b) c |= static_cast<std::uint32_t>(p[b]) << (8 * b);
+  return c;
+}
+
+// One step: 16 values in (four float4 loads), 16 codes out (16 x code_bytes bytes, a multiple of 16), built in
+// registers and written as 16-byte or 4-byte words. Optionally also the residual of error feedback.
+__global__ void minifloat_encode_kernel(const float* in, const float* residual_in, float* residual_out, std::size_t n,
+                                        unsigned char* codes, MiniParams p) {
+  const int cb = p.f.code_bytes;
+  const std::size_t chunks = n / kChunk;
+  for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
+       c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const std::size_t base = c * kChunk;
+    float v[kChunk];
+    const float4* src = reinterpret_cast<const float4*>(in + base);
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const float4 x = src[q];
+      v[4 * q] = x.x;
+      v[4 * q + 1] = x.y;
+      v[4 * q + 2] = x.z;
+      v[4 * q + 3] = x.w;
+    }
+    if (residual_in != nullptr) {
+      const float4* r = reinterpret_cast<const float4*>(residual_in + base);
+#pragma unroll
+      for (int q = 0; q < 4; ++q) {
+        const float4 x = r[q];
+        v[4 * q] += x.x;
+        v[4 * q + 1] += x.y;
+        v[4 * q + 2] += x.z;
+        v[4 * q + 3] += x.w;
+      }
+    }
+    std::uint32_t words[kChunk];  // up to 64 bytes of codes
+#pragma unroll
+    for (int j = 0; j < kChunk; ++j) words[j] = 0;
+    unsigned char* bytes = reinterpret_cast<unsigned char*>(words);
+#pragma unroll
+    for (int j = 0; j < kChunk; ++j) {
+      const std::uint32_t r = p.stochastic ? random_bits(p.seed, base + j) : 0u;
+      const std::uint32_t code = minifloat_encode(v[j] * p.scale, p.f, p.stochastic, r);
+      put_code(bytes + j * cb, code, cb);
+      if (residual_out != nullptr) residual_out[base + j] = v[j] - minifloat_decode(code, p.f) * p.unscale;
+    }
+    unsigned char* dst = codes + base * cb;
+    const int nwords = kChunk * cb / 4;
+    if (p.aligned16) {
+      for (int w = 0; w < nwords; w += 4) {
+        reinterpret_cast<uint4*>(dst)[w / 4] = make_uint4(words[w], words[w + 1], words[w + 2], words[w + 3]);
+      }
+    } else {
+      for (int w = 0; w < nwords; ++w) reinterpret_cast<std::uint32_t*>(dst)[w] = words[w];
+    }
+  }
+  // the last n % 16 values, one per thread
+  const std::size_t tail = chunks * kChunk;
+  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (tail + t < n) {
+    const std::size_t i = tail + t;
+    const float x = in[i] + (residual_in != nullptr ? residual_in[i] : 0.0f);
+    const std::uint32_t r = p.stochastic ? random_bits(p.seed, i) : 0u;
+    const std::uint32_t code = minifloat_encode(x * p.scale, p.f, p.stochastic, r);
+    put_code(codes + i * cb, code, cb);
+    if (residual_out != nullptr) residual_out[i] = x - minifloat_decode(code, p.f) * p.unscale;
+  }
+}
+
+__global__ void minifloat_decode_kernel(const unsigned char* codes, std::size_t n, float* out, bool accumulate,
+                                        MiniParams p) {
+  const int cb = p.f.code_bytes;
+  const std::size_t chunks = n / kChunk;
+  for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
+       c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const std::size_t base = c * kChunk;
+    std::uint32_t words[kChunk];
+    const unsigned char* src = codes + base * cb;
+    const int nwords = kChunk * cb / 4;
+    if (p.aligned16) {
+      for (int w = 0; w < nwords; w += 4) {
+        const uint4 q = reinterpret_cast<const uint4*>(src)[w / 4];
+        words[w] = q.x;
+        words[w + 1] = q.y;
+        words[w + 2] = q.z;
+        words[w + 3] = q.w;
+      }
+    } else {
+      for (int w = 0; w < nwords; ++w) words[w] = reinterpret_cast<const std::uint32_t*>(src)[w];
+    }
+    const unsigned char* bytes = reinterpret_cast<const unsigned char*>(words);
+    float4* dst = reinterpret_cast<float4*>(out + base);
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      float4 y;
+      y.x = minifloat_decode(get_code(bytes + (4 * q) * cb, cb), p.f) * p.unscale;
+      y.y = minifloat_decode(get_code(bytes + (4 * q + 1) * cb, cb), p.f) * p.unscale;
+      y.z = minifloat_decode(get_code(bytes + (4 * q + 2) * cb, cb), p.f) * p.unscale;
+      y.w = minifloat_decode(get_code(bytes + (4 * q + 3) * cb, cb), p.f) * p.unscale;
+      if (accumulate) {
+        const float4 a = dst[q];
+        y.x = a.x + y.x;
+        y.y = a.y + y.y;
+        y.z = a.z + y.z;
+        y.w = a.w + y.w;
+      }
+      dst[q] = y;
+    }
+  }
+  const std::size_t tail = chunks * kChunk;
+  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (tail + t < n) {
+    const std::size_t i = tail + t;
+    const float v = minifloat_decode(get_code(codes + i * cb, cb), p.f) * p.unscale;
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+MiniParams mini_params(const WireFormat& f, int k, const CodecOptions& o) {
+  MiniParams p;
+  p.f = f.minifloat;
+  p.scale = scale_pow2(1.0f, k);
+  p.unscale = scale_pow2(1.0f, -k);
+  p.stochastic = o.rounding == Rounding::stochastic;
+  p.seed = o.seed;
+  p.aligned16 = !f.aps;
+  return p;
+}
+
+int launch_size(std::size_t n) { return grid_for(std::max<std::size_t>(n / kChunk, std::min<std::size_t>(n, kChunk))); }
+
+// ---- block formats: one warp per block of 256 values, 8 values per lane ------------------------------------
+
+template <bool kDettmers>
+__global__ void block_encode_kernel(const float* in, const float* residual_in, float* residual_out, std::size_t n,
+                                    unsigned char* wire) {
+  const int lane = threadIdx.x & 31;
+  const std::size_t warps = static_cast<std::size_t>(gridDim.x) * (blockDim.x / 32);
+  const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+  for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
+       b += warps) {
+    const std::size_t start = b * kBlock;
+    const std::size_t len = min(kBlock, n - start);
+    const std::size_t first = start + 8 * lane;
+    float v[8];
+    if (len == kBlock) {
+      const float4 x0 = reinterpret_cast<const float4*>(in + first)[0];
+      const float4 x1 = reinterpret_cast<const float4*>(in + first)[1];
+      v[0] = x0.x, v[1] = x0.y, v[2] = x0.z, v[3] = x0.w, v[4] = x1.x, v[5] = x1.y, v[6] = x1.z, v[7] = x1.w;
+    } else {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[j] = (8 * lane + j < len) ? in[first + j] : 0.0f;
+    }
+    if (residual_in != nullptr) {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[j] += (8 * lane + j < len) ? residual_in[first + j] : 0.0f;
+    }
+    float m = 0.0f;
+    bool bad = false;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const float a = fabsf(v[j]);
+      bad = bad || !(a <= 3.4028235e38f);
+      m = a > m ? a : m;
+    }
+    for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
+    bad = __any_sync(0xFFFFFFFFu, bad);
+    const float scale = block_scale(m, bad);
+    unsigned char* out = wire + b * (kBlock + 4);
+    if (lane == 0) *reinterpret_cast<float*>(out) = scale;
+    std::uint32_t words[2] = {0, 0};
+    unsigned char* codes = reinterpret_cast<unsigned char*>(words);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      codes[j] = kDettmers ? dettmers8_encode(v[j], scale, c_sorted, c_code_of) : int8_encode(v[j], scale);
+      if (residual_out != nullptr && 8 * lane + j < len) {
+        const float back = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
+        residual_out[first + j] = v[j] - back;
+      }
+    }
+    if (len == kBlock) {
+      reinterpret_cast<std::uint32_t*>(out + 4)[2 * lane] = words[0];
+      reinterpret_cast<std::uint32_t*>(out + 4)[2 * lane + 1] = words[1];
+    } else {
+      for (int j = 0; j < 8; ++j) {
+        if (8 * lane + j < len) out[4 + 8 * lane + j] = codes[j];
+      }
+    }
+  }
+}
+
+template <bool kDettmers>
+__global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, float* out, bool accumulate) {
+  const int lane = threadIdx.x & 31;
+  const std::size_t warps = static_cast<std::size_t>(gridDim.x) * (blockDim.x / 32);
+  const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+  for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
+       b += warps) {
+    const std::size_t start = b * kBlock;
+    const std::size_t len = min(kBlock, n - start);
+    const unsigned char* in = wire + b * (kBlock + 4);
+    const float scale = *reinterpret_cast<const float*>(in);
+    const std::size_t first = start + 8 * lane;
+    if (len == kBlock) {
+      std::uint32_t words[2];
+      words[0] = reinterpret_cast<const std::uint32_t*>(in + 4)[2 * lane];
+      words[1] = reinterpret_cast<const std::uint32_t*>(in + 4)[2 * lane + 1];
+      const unsigned char* codes = reinterpret_cast<const unsigned char*>(words);
+      float y[8];
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        y[j] = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
+      }
+      float4* dst = reinterpret_cast<float4*>(out + first);
+      float4 y0 = make_float4(y[0], y[1], y[2], y[3]), y1 = make_float4(y[4], y[5], y[6], y[7]);
+      if (accumulate) {
+        const float4 a0 = dst[0], a1 = dst[1];
+        y0 = make_float4(a0.x + y0.x, a0.y + y0.y, a0.z + y0.z, a0.w + y0.w);
+        y1 = make_float4(a1.x + y1.x, a1.y + y1.y, a1.z + y1.z, a1.w + y1.w);
+      }
+      dst[0] = y0;
+      dst[1] = y1;
+    } else {
+      for (int j = 0; j < 8; ++j) {
+        if (8 * lane + j >= len) break;
+        const unsigned char code = in[4 + 8 * lane + j];
+        const float v = kDettmers ? dettmers8_decode(code, scale, c_magnitude) : int8_decode(code, scale);
+        out[first + j] = accumulate ? out[first + j] + v : v;
+      }
+    }
+  }
+}
+
+int block_grid(std::size_t n) { return grid_for(((n + kBlock - 1) / kBlock) * 32); }
+
+int aps_k(const WireFormat& f, const float* in, const float* residual, std::size_t n, const CodecOptions& o) {
+  if (!f.aps) return 0;
+  const float m = o.global_max_abs ? *o.global_max_abs : device_max_abs(in, residual, n);
+  return aps_exponent(m, o.ranks, f.minifloat);
+}
+
+void encode_any(const WireFormat& f, const float* in, const float* residual_in, float* residual_out, std::size_t n,
+                std::byte* wire, const CodecOptions& o) {
+  require_device();
+  auto* w = reinterpret_cast<unsigned char*>(wire);
+  if (f.kind == CodecKind::minifloat) {
+    const int k = aps_k(f, in, residual_in, n, o);
+    unsigned char* codes = w;
+    if (f.aps) {
+      const float scale = scale_pow2(1.0f, k);
+      BITSCALE_CUDA_CHECK(cudaMemcpy(w, &scale, 4, cudaMemcpyHostToDevice));
+      codes += 4;
+    }
+    minifloat_encode_kernel<<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes,
+                                                          mini_params(f, k, o));
+  } else if (f.kind == CodecKind::int8_block) {
+    block_encode_kernel<false><<<block_grid(n), kThreads>>>(in, residual_in, residual_out, n, w);
+  } else {
+    upload_dettmers8_book();
+    block_encode_kernel<true><<<block_grid(n), kThreads>>>(in, residual_in, residual_out, n, w);
+  }
+  BITSCALE_CUDA_CHECK(cudaGetLastError());
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+// ---- host buffers ---------------------------------------------------------------------------------------
+
+template <typename T>
+struct DeviceBuffer {
+  T* ptr = nullptr;
+  explicit DeviceBuffer(std::size_t count) { BITSCALE_CUDA_CHECK(cudaMalloc(&ptr, std::max<std::size_t>(count, 1) * sizeof(T))); }
+  ~DeviceBuffer() { cudaFree(ptr); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+};
+
+template <typename T>
+void to_device(T* dst, const T* src, std::size_t count) {
+  if (count > 0) BITSCALE_CUDA_CHECK(cudaMemcpy(dst, src, count * sizeof(T), cudaMemcpyHostToDevice));
+}
+template <typename T>
+void to_host(T* dst, const T* src, std::size_t count) {
+  if (count > 0) BITSCALE_CUDA_CHECK(cudaMemcpy(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost));
+}
+
+}  // namespace
+
+void encode_cuda_device(const WireFormat& f, const float* in, std::size_t n, std::byte* wire, const CodecOptions& o) {
+  encode_any(f, in, nullptr, nullptr, n, wire, o);
+}
+
+void encode_error_feedback_cuda_device(const WireFormat& f, const float* grad, float* residual, std::size_t n,
+                                       std::byte* wire, const CodecOptions& o) {
+  encode_any(f, grad, residual, residual, n, wire, o);
+}
+
+void decode_cuda_device(const WireFormat& f, const std::byte* wire, std::size_t n, float* out, bool accumulate) {
+  require_device();
+  const auto* w = reinterpret_cast<const unsigned char*>(wire);
+  if (f.kind == CodecKind::minifloat) {
+    int k = 0;
+    if (f.aps) {
+      float scale = 1.0f;
+      BITSCALE_CUDA_CHECK(cudaMemcpy(&scale, w, 4, cudaMemcpyDeviceToHost));
+      int e = 0;
+      const float m = std::frexp(scale, &e);
+      if (m != 0.5f) throw std::runtime_error("wire: the APS scale is not a power of two");
+      k = e - 1;
+    }
+    minifloat_decode_kernel<<<launch_size(n), kThreads>>>(w + (f.aps ? 4 : 0), n, out, accumulate,
+                                                          mini_params(f, k, CodecOptions{}));
+  } else if (f.kind == CodecKind::int8_block) {
+    block_decode_kernel<false><<<block_grid(n), kThreads>>>(w, n, out, accumulate);
+  } else {
+    upload_dettmers8_book();
+    block_decode_kernel<true><<<block_grid(n), kThreads>>>(w, n, out, accumulate);
+  }
+  BITSCALE_CUDA_CHECK(cudaGetLastError());
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+std::vector<std::byte> encode_cuda(const WireFormat& f, std::span<const float> in, const CodecOptions& o) {
+  require_device();
+  const std::size_t bytes = wire_size(f, in.size());
+  DeviceBuffer<float> d_in(in.size());
+  DeviceBuffer<std::byte> d_wire(bytes);
+  to_device(d_in.ptr, in.data(), in.size());
+  encode_cuda_device(f, d_in.ptr, in.size(), d_wire.ptr, o);
+  std::vector<std::byte> wire(bytes);
+  to_host(wire.data(), d_wire.ptr, bytes);
+  return wire;
+}
+
+std::vector<float> decode_accumulate_cuda(const WireFormat& f, std::span<const std::byte> wire,
+                                          std::span<const float> acc) {
+  require_device();
+  const std::size_t n = values_in_wire(f, wire.size());
+  if (acc.size() != n) throw std::runtime_error("decode_accumulate_cuda: accumulator size differs from the wire");
+  DeviceBuffer<std::byte> d_wire(wire.size());
+  DeviceBuffer<float> d_out(n);
+  to_device(d_wire.ptr, wire.data(), wire.size());
+  to_device(d_out.ptr, acc.data(), n);
+  decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, true);
+  std::vector<float> out(n);
+  to_host(out.data(), d_out.ptr, n);
+  return out;
+}
+
+std::vector<float> decode_cuda(const WireFormat& f, std::span<const std::byte> wire) {
+  require_device();
+  const std::size_t n = values_in_wire(f, wire.size());
+  DeviceBuffer<std::byte> d_wire(wire.size());
+  DeviceBuffer<float> d_out(n);
+  to_device(d_wire.ptr, wire.data(), wire.size());
+  decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, false);
+  std::vector<float> out(n);
+  to_host(out.data(), d_out.ptr, n);
+  return out;
+}
+
+std::vector<std::byte> encode_error_feedback_cuda(const WireFormat& f, std::span<const float> grad,
+                                                  std::span<float> residual, const CodecOptions& o) {
+  require_device();
+  if (grad.size() != residual.size()) throw std::runtime_error("gradient and residual differ in size");
+  const std::size_t bytes = wire_size(f, grad.size());
+  DeviceBuffer<float> d_grad(grad.size()), d_res(grad.size());
+  DeviceBuffer<std::byte> d_wire(bytes);
+  to_device(d_grad.ptr, grad.data(), grad.size());
+  to_device(d_res.ptr, residual.data(), residual.size());
+  encode_error_feedback_cuda_device(f, d_grad.ptr, d_res.ptr, grad.size(), d_wire.ptr, o);
+  std::vector<std::byte> wire(bytes);
+  to_host(wire.data(), d_wire.ptr, bytes);
+  to_host(residual.data(), d_res.ptr, residual.size());
+  return wire;
+}
+
+CudaCodecTiming time_codec_cuda(const WireFormat& f, std::size_t n, int runs) {
+  require_device();
+  const std::size_t bytes = wire_size(f, n);
+  DeviceBuffer<float> d_in(n), d_out(n);
+  DeviceBuffer<std::byte> d_wire(bytes);
+  // gradient-like values: a ramp of signs and magnitudes, generated on the host once
+  std::vector<float> host(n);
+  for (std::size_t i = 0; i < n; ++i) host[i] = static_cast<float>((static_cast<double>(i % 2001) - 1000.0) * 1e-3);
+  to_device(d_in.ptr, host.data(), n);
+  CodecOptions o;
+  o.global_max_abs = 1.0f;  // the scalar max-allreduce is timed apart: it is communication, not a kernel
+  cudaEvent_t start, stop;
+  BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
+  BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
+  auto median_of = [&](auto&& work) {
+    std::vector<float> ms;
+    for (int r = 0; r < runs + 3; ++r) {
+      BITSCALE_CUDA_CHECK(cudaEventRecord(start));
+      work();
+      BITSCALE_CUDA_CHECK(cudaEventRecord(stop));
+      BITSCALE_CUDA_CHECK(cudaEventSynchronize(stop));
+      float t = 0;
+      BITSCALE_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
+      if (r >= 3) ms.push_back(t);
+    }
+    std::sort(ms.begin(), ms.end());
+    return static_cast<double>(ms[ms.size() / 2]) * 1e-3;
+  };
+  CudaCodecTiming t;
+  t.encode_s = median_of([&] { encode_cuda_device(f, d_in.ptr, n, d_wire.ptr, o); });
+  t.decode_s = median_of([&] { decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, false); });
+  t.copy_s = median_of([&] {
+    BITSCALE_CUDA_CHECK(cudaMemcpyAsync(d_out.ptr, d_in.ptr, n * sizeof(float), cudaMemcpyDeviceToDevice));
+  });
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return t;
+}
+
+}  // namespace bitscale
