@@ -122,6 +122,28 @@ __attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float
   }
 }
 
+// fp32 "encoding" is a copy with NaN made canonical; decoding likewise (and may accumulate)
+__attribute__((target("avx2"))) void fp32_copy_avx2(const float* in, float* out, std::size_t n, const MiniFloat& f,
+                                                     bool accumulate) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(in + i);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
+      alignas(32) float tmp[8];
+      for (int j = 0; j < 8; ++j) tmp[j] = bits_float(minifloat_encode(in[i + j], f, false, 0));
+      x = _mm256_load_ps(tmp);
+    }
+    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    _mm256_storeu_ps(out + i, x);
+  }
+  for (; i < n; ++i) {
+    const float v = bits_float(minifloat_encode(in[i], f, false, 0));
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+bool is_fp32(const MiniFloat& f) { return f.exponent_bits == 8 && f.mantissa_bits == 23 && !f.saturate; }
+
 // ---- generic minifloat -----------------------------------------------------------------------------------
 
 struct Aps {
@@ -169,6 +191,9 @@ void minifloat_encode_cpu(const WireFormat& f, std::span<const float> in, std::s
   if (!aps.on && !stochastic && cpu_has_avx2_f16c()) {
     if (is_fp16(f.minifloat)) return fp16_encode_avx2(in.data(), codes, in.size(), f.minifloat);
     if (is_bf16(f.minifloat)) return bf16_encode_avx2(in.data(), codes, in.size(), f.minifloat);
+    if (is_fp32(f.minifloat)) {
+      return fp32_copy_avx2(in.data(), reinterpret_cast<float*>(codes), in.size(), f.minifloat, false);
+    }
   }
   minifloat_encode_loop(in.data(), codes, in.size(), f.minifloat, aps.k, stochastic, o.seed);
 }
@@ -191,6 +216,9 @@ void minifloat_decode_cpu(const WireFormat& f, std::span<const std::byte> wire, 
   if (!f.aps && cpu_has_avx2_f16c()) {
     if (is_fp16(f.minifloat)) return fp16_decode_avx2(codes, out.data(), out.size(), f.minifloat, accumulate);
     if (is_bf16(f.minifloat)) return bf16_decode_avx2(codes, out.data(), out.size(), f.minifloat, accumulate);
+    if (is_fp32(f.minifloat)) {
+      return fp32_copy_avx2(reinterpret_cast<const float*>(codes), out.data(), out.size(), f.minifloat, accumulate);
+    }
   }
   minifloat_decode_loop(codes, out.data(), out.size(), f.minifloat, k, accumulate);
 }
@@ -263,20 +291,203 @@ void block_decode(std::span<const std::byte> wire, std::span<float> out, bool ac
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void int8_encode_cpu(std::span<const float> in, std::byte* wire) {
+// AVX2: a block's absmax and the NaN/infinity check in 8 lanes; codes as the scalar definition computes them
+// (x * (127 / scale) rounded half to even by vroundps; |x| / scale and the 7-step search with gathers).
+__attribute__((target("avx2"))) float block_absmax_avx2(const float* x, std::size_t len, bool& bad) {
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  const __m256 finite_max = _mm256_set1_ps(3.4028235e38f);
+  __m256 m = _mm256_setzero_ps();
+  __m256 ok = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  std::size_t j = 0;
+  for (; j + 8 <= len; j += 8) {
+    const __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + j), abs_mask);
+    ok = _mm256_and_ps(ok, _mm256_cmp_ps(a, finite_max, _CMP_LE_OQ));
+    m = _mm256_max_ps(m, a);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m);
+  float absmax = 0.0f;
+  for (float v : lanes) absmax = v > absmax ? v : absmax;
+  bad = _mm256_movemask_ps(ok) != 0xFF;
+  for (; j < len; ++j) {
+    const float a = std::fabs(x[j]);
+    bad = bad || !(a <= 3.4028235e38f);
+    absmax = a > absmax ? a : absmax;
+  }
+  return absmax;
+}
+
+// 8 int32 codes (each 0..255) to 8 bytes
+__attribute__((target("avx2"))) inline void store_bytes_avx2(std::uint8_t* out, __m256i codes) {
+  const __m128i lo = _mm256_castsi256_si128(codes), hi = _mm256_extracti128_si256(codes, 1);
+  const __m128i words = _mm_packus_epi32(lo, hi);
+  const __m128i bytes = _mm_packus_epi16(words, words);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), bytes);
+}
+
+template <typename Codes>
+__attribute__((target("avx2"))) void block_encode_avx2(std::span<const float> in, std::byte* wire, Codes codes8,
+                                                        std::uint8_t (*scalar)(float, float)) {
+  for (std::size_t start = 0; start < in.size(); start += kBlock) {
+    const std::size_t len = std::min(kBlock, in.size() - start);
+    const float* x = in.data() + start;
+    bool bad = false;
+    const float scale = block_scale(block_absmax_avx2(x, len, bad), bad);
+    store_f32(wire, scale);
+    std::uint8_t* codes = reinterpret_cast<std::uint8_t*>(wire + 4);
+    std::size_t j = 0;
+    if (scale_usable(scale)) {
+      for (; j + 8 <= len; j += 8) {
+        __m256i c;
+        if (codes8(_mm256_loadu_ps(x + j), scale, c)) {
+          store_bytes_avx2(codes + j, c);
+        } else {
+          for (std::size_t q = j; q < j + 8; ++q) codes[q] = scalar(x[q], scale);
+        }
+      }
+    }
+    for (; j < len; ++j) codes[j] = scalar(x[j], scale);
+    wire += 4 + len;
+  }
+}
+
+__attribute__((target("avx2"))) bool int8_codes_avx2(__m256 x, float scale, __m256i& out) {
+  const __m256 q = _mm256_mul_ps(x, _mm256_set1_ps(127.0f / scale));
+  __m256 r = _mm256_round_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+  out = _mm256_and_si256(_mm256_cvtps_epi32(r), _mm256_set1_epi32(0xFF));
+  return true;
+}
+
+std::uint8_t int8_scalar(float x, float scale) { return int8_encode(x, scale); }
+
+__attribute__((target_clones("avx2", "default"))) void int8_encode_scalar(std::span<const float> in, std::byte* wire) {
   block_encode(in, wire, [](float x, float scale) { return int8_encode(x, scale); });
+}
+
+__attribute__((target("avx2"))) bool dettmers8_codes_avx2(__m256 x, float scale, const float* sorted, __m256i& out);
+
+// functors, so the per-8-values code inlines into the block loop
+struct Int8Codes {
+  __attribute__((target("avx2"))) bool operator()(__m256 x, float scale, __m256i& out) const {
+    return int8_codes_avx2(x, scale, out);
+  }
+};
+struct Dettmers8Codes {
+  const float* sorted = dettmers8_book().sorted.data();
+  __attribute__((target("avx2"))) bool operator()(__m256 x, float scale, __m256i& out) const {
+    return dettmers8_codes_avx2(x, scale, sorted, out);
+  }
+};
+
+void int8_encode_cpu(std::span<const float> in, std::byte* wire) {
+  if (cpu_has_avx2_f16c()) return block_encode_avx2(in, wire, Int8Codes{}, int8_scalar);
+  int8_encode_scalar(in, wire);
 }
 __attribute__((target_clones("avx2", "default"))) void int8_decode_cpu(std::span<const std::byte> wire,
                                                                       std::span<float> out, bool accumulate) {
   block_decode(wire, out, accumulate, [](std::uint8_t c, float scale) { return int8_decode(c, scale); });
 }
-void dettmers8_encode_cpu(std::span<const float> in, std::byte* wire) {
+std::uint8_t dettmers8_scalar(float x, float scale) {
   const auto& b = dettmers8_book();
-  block_encode(in, wire, [&](float x, float scale) {
-    return dettmers8_encode(x, scale, b.sorted.data(), b.code_of.data());
-  });
+  return dettmers8_encode(x, scale, b.sorted.data(), b.code_of.data());
 }
+
+// The search of dettmers8_encode without its seven dependent look-ups: the decade k of a = |x|/scale comes from
+// six comparisons with the decades' bounds, the position L = #{magnitudes < a} inside the decade from the
+// uniform bins' arithmetic, and two gathers confirm sorted[L-1] < a <= sorted[L] exactly. A lane where the
+// estimate misses (a within rounding of a bin edge) sends its 8 values to the scalar code.
+__attribute__((target("avx2"))) inline bool dettmers8_codes_avx2(__m256 x, float scale, const float* sorted,
+                                                                  __m256i& out) {
+  const __m256 a = _mm256_div_ps(_mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF))),
+                                 _mm256_set1_ps(scale));
+  // decade k (0..5) holds sorted indices B_k = 2^(6-k) - 1 .. B_k + 2^(6-k) - 1; a > sorted[B_d - 1] counts decades
+  __m256i passed = _mm256_setzero_si256();
+  for (int d = 0; d <= 5; ++d) {
+    const float below = sorted[(1 << (6 - d)) - 2];
+    passed = _mm256_sub_epi32(passed, _mm256_castps_si256(_mm256_cmp_ps(a, _mm256_set1_ps(below), _CMP_GT_OQ)));
+  }
+  // k = 6 - passed; passed == 0 means a == 0: L = 0
+  const __m256i k = _mm256_sub_epi32(_mm256_set1_epi32(6), passed);
+  const __m256i kc = _mm256_min_epi32(k, _mm256_set1_epi32(5));
+  const __m256 pow10 = _mm256_permutevar8x32_ps(_mm256_setr_ps(1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e5f, 1e5f), kc);
+  const __m256i size = _mm256_srlv_epi32(_mm256_set1_epi32(64), kc);  // 2^(6-k) magnitudes in decade k
+  const __m256i half = _mm256_srli_epi32(size, 1);
+  const __m256 hf = _mm256_cvtepi32_ps(half);
+  const __m256 f = _mm256_mul_ps(a, pow10);
+  // centres below f: lower half 0.1 + (j + 0.5) 0.35/h, upper half 0.45 + (j + 0.5) 0.55/h
+  // (an estimate: the exact check below decides)
+  const __m256 lower = _mm256_sub_ps(
+      _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(f, _mm256_set1_ps(0.1f)), hf), _mm256_set1_ps(1.0f / 0.35f)),
+      _mm256_set1_ps(0.5f));
+  const __m256 upper = _mm256_add_ps(
+      _mm256_sub_ps(
+          _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(f, _mm256_set1_ps(0.45f)), hf), _mm256_set1_ps(1.0f / 0.55f)),
+          _mm256_set1_ps(0.5f)),
+      hf);
+  const __m256 est = _mm256_blendv_ps(lower, upper, _mm256_cmp_ps(f, _mm256_set1_ps(0.45f), _CMP_GT_OQ));
+  __m256i c = _mm256_cvtps_epi32(_mm256_ceil_ps(_mm256_max_ps(est, _mm256_setzero_ps())));
+  c = _mm256_min_epi32(c, size);
+  const __m256i base = _mm256_sub_epi32(size, _mm256_set1_epi32(1));
+  __m256i L = _mm256_add_epi32(base, c);
+  const __m256i zero_a = _mm256_cmpeq_epi32(passed, _mm256_setzero_si256());
+  L = _mm256_andnot_si256(zero_a, L);  // a == 0: L = 0
+  L = _mm256_min_epi32(L, _mm256_set1_epi32(127));
+  const __m256i prev = _mm256_max_epi32(_mm256_sub_epi32(L, _mm256_set1_epi32(1)), _mm256_setzero_si256());
+  const __m256 lo = _mm256_i32gather_ps(sorted, prev, 4);
+  const __m256 hi = _mm256_i32gather_ps(sorted, L, 4);
+  const __m256i positive = _mm256_cmpgt_epi32(L, _mm256_setzero_si256());
+  // exact check: (L == 0 or sorted[L-1] < a) and a <= sorted[L]
+  const __m256 ok = _mm256_and_ps(
+      _mm256_or_ps(_mm256_castsi256_ps(_mm256_xor_si256(positive, _mm256_set1_epi32(-1))),
+                   _mm256_cmp_ps(lo, a, _CMP_LT_OQ)),
+      _mm256_cmp_ps(a, hi, _CMP_LE_OQ));
+  if (_mm256_movemask_ps(ok) != 0xFF) return false;
+  const __m256 take_lower = _mm256_and_ps(_mm256_cmp_ps(_mm256_sub_ps(a, lo), _mm256_sub_ps(hi, a), _CMP_LE_OQ),
+                                          _mm256_castsi256_ps(positive));
+  const __m256i idx = _mm256_blendv_epi8(L, prev, _mm256_castps_si256(take_lower));
+  // code of sorted index: 0 -> 0, 127 -> 1, others idx + 1
+  __m256i code = _mm256_add_epi32(idx, _mm256_set1_epi32(1));
+  code = _mm256_andnot_si256(_mm256_cmpeq_epi32(idx, _mm256_setzero_si256()), code);
+  code = _mm256_blendv_epi8(code, _mm256_set1_epi32(1), _mm256_cmpeq_epi32(idx, _mm256_set1_epi32(127)));
+  const __m256i sign = _mm256_slli_epi32(_mm256_srli_epi32(_mm256_castps_si256(x), 31), 7);
+  out = _mm256_or_si256(code, sign);
+  return true;
+}
+
+void dettmers8_encode_cpu(std::span<const float> in, std::byte* wire) {
+  if (cpu_has_avx2_f16c()) return block_encode_avx2(in, wire, Dettmers8Codes{}, dettmers8_scalar);
+  block_encode(in, wire, dettmers8_scalar);
+}
+__attribute__((target("avx2"))) void dettmers8_decode_avx2(std::span<const std::byte> wire, std::span<float> out,
+                                                            bool accumulate) {
+  const float* magnitude = dettmers8_book().magnitude.data();
+  const std::byte* p = wire.data();
+  for (std::size_t start = 0; start < out.size(); start += kBlock) {
+    const std::size_t len = std::min(kBlock, out.size() - start);
+    const float scale = load_f32(p);
+    const std::uint8_t* codes = reinterpret_cast<const std::uint8_t*>(p + 4);
+    float* y = out.data() + start;
+    const __m256 s = _mm256_set1_ps(scale);
+    std::size_t j = 0;
+    for (; j + 8 <= len; j += 8) {
+      const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + j)));
+      const __m256 m = _mm256_i32gather_ps(magnitude, _mm256_and_si256(c, _mm256_set1_epi32(0x7F)), 4);
+      const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x80)), 24);
+      __m256 v = _mm256_xor_ps(_mm256_mul_ps(m, s), _mm256_castsi256_ps(sign));
+      if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(y + j), v);
+      _mm256_storeu_ps(y + j, v);
+    }
+    for (; j < len; ++j) {
+      const float v = dettmers8_decode(codes[j], scale, magnitude);
+      y[j] = accumulate ? y[j] + v : v;
+    }
+    p += 4 + len;
+  }
+}
+
 void dettmers8_decode_cpu(std::span<const std::byte> wire, std::span<float> out, bool accumulate) {
+  if (cpu_has_avx2_f16c()) return dettmers8_decode_avx2(wire, out, accumulate);
   const auto& b = dettmers8_book();
   block_decode(wire, out, accumulate,
                [&](std::uint8_t c, float scale) { return dettmers8_decode(c, scale, b.magnitude.data()); });

@@ -18,6 +18,7 @@
 #include "model/parse.hpp"
 #include "model/workload.hpp"
 #include "predictors/predictor.hpp"
+#include "tools/codec_commands.hpp"
 #include "tools/report.hpp"
 
 namespace bitscale {
@@ -391,16 +392,6 @@ int cmd_predictors(std::ostream& out) {
   return 0;
 }
 
-int cmd_codec_list(std::ostream& out) {
-  out << fmt::format("{:<11} {:>10} {:>9} {:>4}  {}\n", "name", "bits/value", "summable", "aps", "format");
-  for (const auto& f : wire_formats()) {
-    out << fmt::format("{:<11} {:>10.3f} {:>9} {:>4}  {}\n", f.name, f.bits_per_value(), f.summable ? "yes" : "no",
-                       f.aps ? "yes" : "no", f.description);
-  }
-  out << "Also: eXmY custom floats (1..8 exponent bits, 0..23 mantissa bits), APS-scaled and summable.\n";
-  return 0;
-}
-
 int run_commands(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace
@@ -462,9 +453,10 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   auto* cluster_show = cluster->add_subcommand("show", "a profile with the source of every number");
   cluster_show->add_option("cluster", cluster_name, "cluster name or file")->required();
 
-  auto* codec = app.add_subcommand("codec", "gradient wire formats");
+  auto* codec = app.add_subcommand("codec", "gradient codecs: list, bench, encode, decode, error");
   codec->require_subcommand(1);
-  auto* codec_list = codec->add_subcommand("list", "wire formats: bits per value, summable on the wire or gathered");
+  CodecCommands codec_cmds;
+  add_codec_commands(codec, codec_cmds);
 
   auto* predictors = app.add_subcommand("predictors", "list the predictors");
   auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
@@ -507,7 +499,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (workload_show->parsed()) return cmd_workload_show(workload_name, workload_format, out);
     if (cluster_list->parsed()) return cmd_cluster_list(out);
     if (cluster_show->parsed()) return cmd_cluster_show(cluster_name, out);
-    if (codec_list->parsed()) return cmd_codec_list(out);
+    if (const int code = run_codec_command(codec_cmds, out, err); code >= 0) return code;
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
       out << fmt::format("bitscale 0.1.0, CUDA {}{}\n", cuda_compiled() ? "compiled" : "not compiled",

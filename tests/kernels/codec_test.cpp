@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 
+#include "kernels/block_codec.hpp"
 #include "kernels/codec.hpp"
 #include "kernels/codec_cuda.hpp"
 #include "kernels/cuda_device.hpp"
@@ -125,6 +126,38 @@ TEST(Codec, VectorPathsMatchTheScalarDefinition) {
       std::memcpy(&code, wire.data() + i * f.minifloat.code_bytes, f.minifloat.code_bytes);
       const float expect = minifloat_decode(code, f.minifloat);
       ASSERT_EQ(std::memcmp(&y[i], &expect, 4), 0) << name << " at " << i;
+    }
+  }
+}
+
+// The block codecs' vector paths against the scalar definition of block_codec.hpp, block by block.
+TEST(Codec, BlockVectorPathsMatchTheScalarDefinition) {
+  auto x = gradient_like(300 * 256 + 100, 12);
+  x[1000] = 0.0f;
+  for (int i = 0; i < 256; ++i) x[2048 + i] = (i % 2 ? 1.0f : -1.0f) * static_cast<float>(i) / 255.0f;  // exact ties
+  const auto& book = dettmers8_book();
+  for (const char* name : {"int8-block", "dettmers8"}) {
+    const auto f = find_wire_format(name);
+    const auto wire = encode_cpu(f, x);
+    const auto decoded = decode_cpu(f, wire);
+    std::size_t offset = 0;
+    for (std::size_t start = 0; start < x.size(); start += 256) {
+      const std::size_t len = std::min<std::size_t>(256, x.size() - start);
+      float absmax = 0;
+      for (std::size_t i = start; i < start + len; ++i) absmax = std::max(absmax, std::fabs(x[i]));
+      float scale;
+      std::memcpy(&scale, wire.data() + offset, 4);
+      ASSERT_EQ(scale, absmax);
+      for (std::size_t i = 0; i < len; ++i) {
+        const auto expect = f.kind == CodecKind::int8_block
+                                ? int8_encode(x[start + i], scale)
+                                : dettmers8_encode(x[start + i], scale, book.sorted.data(), book.code_of.data());
+        ASSERT_EQ(static_cast<std::uint8_t>(wire[offset + 4 + i]), expect) << name << " at " << start + i;
+        const float back = f.kind == CodecKind::int8_block ? int8_decode(expect, scale)
+                                                           : dettmers8_decode(expect, scale, book.magnitude.data());
+        ASSERT_EQ(std::memcmp(&decoded[start + i], &back, 4), 0) << name << " at " << start + i;
+      }
+      offset += 4 + len;
     }
   }
 }
