@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "kernels/cuda_device.hpp"
 #include "tools/cli.hpp"
 
 namespace bitscale {
@@ -226,6 +228,103 @@ TEST(Cli, BadInputMatrix) {
   fs::remove(fifo);
   for (const auto& entry : fs::directory_iterator(out.parent_path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+  fs::remove_all(out.parent_path());
+}
+
+// An .npy file written byte by byte from the NumPy format spec (version 1.0), independent of our writer.
+void write_npy(const fs::path& path, const std::vector<float>& values, const std::string& descr = "<f4") {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" +
+                       std::to_string(values.size()) + ",), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const char len[2] = {static_cast<char>(header.size() & 0xFF), static_cast<char>(header.size() >> 8)};
+  out.write(len, 2);
+  out << header;
+  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * 4));
+}
+
+std::vector<char> slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(Cli, CodecEncodeDecodeRoundTripThroughFiles) {
+  std::vector<float> x(1000);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((static_cast<double>(i) - 500.0) / 64.0);
+  const auto npy = scratch("grads.npy");
+  write_npy(npy, x);
+  const auto wire = scratch("grads.fp16");
+  auto r = run({"codec", "encode", "--codec", "fp16", "--in", npy.string(), "--out", wire.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(fs::file_size(wire), 2000u);  // 1000 values x 2 bytes, no header
+  const auto bytes = slurp(wire);
+  // (i - 500) / 64 is exact in fp16: value 0 (i = 500) is 0x0000, 1.0 (i = 564) is 0x3C00, little-endian
+  EXPECT_EQ(static_cast<unsigned char>(bytes[2 * 564]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[2 * 564 + 1]), 0x3C);
+  const auto back = scratch("back.npy");
+  r = run({"codec", "decode", "--codec", "fp16", "--in", wire.string(), "--out", back.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto npy_bytes = slurp(back);
+  ASSERT_EQ(npy_bytes.size(), 128u + 4000u);  // 128-byte header (padded to 64) + data
+  EXPECT_EQ(std::memcmp(npy_bytes.data() + 128, x.data(), 4000), 0);
+  // raw fp32 output, and the error command reads it back: fp16 is exact on these values
+  const auto raw = scratch("back.f32");
+  ASSERT_EQ(run({"codec", "decode", "--codec", "fp16", "--in", wire.string(), "--out", raw.string()}).code, 0);
+  EXPECT_EQ(fs::file_size(raw), 4000u);
+  r = run({"codec", "error", "--codec", "fp16,int8-block", "--in", raw.string(), "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j[0]["codec"], "fp16");
+  EXPECT_EQ(j[0]["relative_rms_error"], 0.0);
+  EXPECT_GT(j[1]["relative_rms_error"].get<double>(), 0.0);
+  fs::remove_all(npy.parent_path());
+}
+
+TEST(Cli, CodecBadInput) {
+  const auto f8 = scratch("f8.npy");
+  write_npy(f8, {1.0f, 2.0f}, "<f8");
+  const auto odd = scratch("odd.bin");
+  std::ofstream(odd) << "abcde";  // 5 bytes: not whole fp32 values, not a whole int8-block stream
+  const auto three = scratch("three.bin");
+  std::ofstream(three) << "abc";  // 3 bytes: neither fp16 values nor an int8-block stream (scale + codes)
+  const auto empty = scratch("empty.bin");
+  std::ofstream(empty).close();
+  const auto out = scratch("never.bin");
+  struct Case {
+    std::vector<std::string> args;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{"codec", "encode", "--codec", "fp16", "--in", f8.string(), "--out", out.string()}, "dtype"},
+      {{"codec", "encode", "--codec", "fp16", "--in", odd.string(), "--out", out.string()}, "--in"},
+      {{"codec", "encode", "--codec", "fp16", "--in", empty.string(), "--out", out.string()}, "--in"},
+      {{"codec", "encode", "--codec", "fp7", "--in", odd.string(), "--out", out.string()}, "--codec"},
+      {{"codec", "encode", "--codec", "fp16", "--in", "/nonexistent", "--out", out.string()}, "--in"},
+      {{"codec", "encode", "--codec", "fp16", "--in", odd.parent_path().string(), "--out", out.string()}, "--in"},
+      {{"codec", "encode", "--codec", "fp8-e4m3", "--in", odd.string(), "--rounding", "up", "--out", out.string()},
+       "--rounding"},
+      {{"codec", "decode", "--codec", "int8-block", "--in", three.string(), "--out", out.string()}, "int8-block"},
+      {{"codec", "decode", "--codec", "fp16", "--in", three.string(), "--out", out.string()}, "fp16"},
+      {{"codec", "error", "--in", odd.string()}, "--in"},
+      {{"codec", "bench", "--sizes", "0"}, "--sizes"},
+      {{"codec", "bench", "--runs", "0"}, "--runs"},
+  };
+  for (const auto& c : cases) {
+    const auto r = run(c.args);
+    std::string shown;
+    for (const auto& a : c.args) shown += a + " ";
+    EXPECT_EQ(r.code, 2) << shown << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.field), std::string::npos) << shown << "\nstderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << "\nstderr: " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << shown;
+  }
+  if (!cuda_available()) {
+    const auto r = run({"codec", "bench", "--gpu", "--sizes", "4KiB"});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("--gpu"), std::string::npos) << r.err;
   }
   fs::remove_all(out.parent_path());
 }
