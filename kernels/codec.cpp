@@ -42,24 +42,52 @@ float load_f32(const std::byte* p) {
 bool is_fp16(const MiniFloat& f) { return f.exponent_bits == 5 && f.mantissa_bits == 10 && !f.saturate; }
 bool is_bf16(const MiniFloat& f) { return f.exponent_bits == 8 && f.mantissa_bits == 7 && !f.saturate; }
 
+// Outputs larger than the caches are written with non-temporal stores (as glibc's memcpy does), so the
+// destination is not read for ownership first; small outputs stay in cache for the next kernel.
+constexpr std::size_t kStreamBytes = std::size_t{8} << 20;
+
+__attribute__((target("avx2"))) inline void put16(std::byte* p, __m128i v, bool stream) {
+  if (stream) {
+    _mm_stream_si128(reinterpret_cast<__m128i*>(p), v);
+  } else {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+  }
+}
+__attribute__((target("avx2"))) inline void put8f(float* p, __m256 v, bool stream) {
+  if (stream) {
+    _mm_stream_ps(p, _mm256_castps256_ps128(v));
+    _mm_stream_ps(p + 4, _mm256_extractf128_ps(v, 1));
+  } else {
+    _mm256_storeu_ps(p, v);
+  }
+}
+bool streamable(const void* p, std::size_t bytes, bool accumulate) {
+  return !accumulate && bytes >= kStreamBytes && reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
+}
+
 // ---- fp16 / bf16 with AVX2 and F16C -------------------------------------------------------------------------
 
 __attribute__((target("avx2,f16c"))) void fp16_encode_avx2(const float* in, std::byte* out, std::size_t n,
                                                             const MiniFloat& f) {
+  const bool stream = streamable(out, 2 * n, false);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(in + i);
-    const __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), h);
+    __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
-      for (std::size_t j = i; j < i + 8; ++j) store_code(out + 2 * j, minifloat_encode(in[j], f, false, 0), 2);
+      alignas(16) std::uint16_t fixed[8];
+      for (int j = 0; j < 8; ++j) fixed[j] = static_cast<std::uint16_t>(minifloat_encode(in[i + j], f, false, 0));
+      h = _mm_load_si128(reinterpret_cast<const __m128i*>(fixed));
     }
+    put16(out + 2 * i, h, stream);
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
 }
 
 __attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, float* out, std::size_t n,
                                                             const MiniFloat& f, bool accumulate) {
+  const bool stream = streamable(out, 4 * n, accumulate);
   std::size_t i = 0;
   const __m128i exp_mask = _mm_set1_epi16(0x7FFF);
   const __m128i inf = _mm_set1_epi16(0x7C00);
@@ -72,8 +100,9 @@ __attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, 
       x = _mm256_load_ps(tmp);
     }
     if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
-    _mm256_storeu_ps(out + i, x);
+    put8f(out + i, x, stream);
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
     out[i] = accumulate ? out[i] + v : v;
@@ -82,6 +111,7 @@ __attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, 
 
 __attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte* out, std::size_t n,
                                                        const MiniFloat& f) {
+  const bool stream = streamable(out, 2 * n, false);
   std::size_t i = 0;
   const __m256i one = _mm256_set1_epi32(1);
   const __m256i bias = _mm256_set1_epi32(0x7FFF);
@@ -92,16 +122,21 @@ __attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte
     const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), 16);
     // pack 8 x 32 -> 8 x 16 bits in order
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xD8);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 2 * i), _mm256_castsi256_si128(packed));
+    __m128i h = _mm256_castsi256_si128(packed);
     if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
-      for (std::size_t j = i; j < i + 8; ++j) store_code(out + 2 * j, minifloat_encode(in[j], f, false, 0), 2);
+      alignas(16) std::uint16_t fixed[8];
+      for (int j = 0; j < 8; ++j) fixed[j] = static_cast<std::uint16_t>(minifloat_encode(in[i + j], f, false, 0));
+      h = _mm_load_si128(reinterpret_cast<const __m128i*>(fixed));
     }
+    put16(out + 2 * i, h, stream);
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
 }
 
 __attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float* out, std::size_t n,
                                                        const MiniFloat& f, bool accumulate) {
+  const bool stream = streamable(out, 4 * n, accumulate);
   std::size_t i = 0;
   const __m128i abs_mask = _mm_set1_epi16(0x7FFF);
   const __m128i inf = _mm_set1_epi16(0x7F80);
@@ -114,8 +149,9 @@ __attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float
       x = _mm256_load_ps(tmp);
     }
     if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
-    _mm256_storeu_ps(out + i, x);
+    put8f(out + i, x, stream);
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
     out[i] = accumulate ? out[i] + v : v;
@@ -125,6 +161,7 @@ __attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float
 // fp32 "encoding" is a copy with NaN made canonical; decoding likewise (and may accumulate)
 __attribute__((target("avx2"))) void fp32_copy_avx2(const float* in, float* out, std::size_t n, const MiniFloat& f,
                                                      bool accumulate) {
+  const bool stream = streamable(out, 4 * n, accumulate);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m256 x = _mm256_loadu_ps(in + i);
@@ -134,8 +171,9 @@ __attribute__((target("avx2"))) void fp32_copy_avx2(const float* in, float* out,
       x = _mm256_load_ps(tmp);
     }
     if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
-    _mm256_storeu_ps(out + i, x);
+    put8f(out + i, x, stream);
   }
+  if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = bits_float(minifloat_encode(in[i], f, false, 0));
     out[i] = accumulate ? out[i] + v : v;
@@ -462,6 +500,7 @@ void dettmers8_encode_cpu(std::span<const float> in, std::byte* wire) {
 __attribute__((target("avx2"))) void dettmers8_decode_avx2(std::span<const std::byte> wire, std::span<float> out,
                                                             bool accumulate) {
   const float* magnitude = dettmers8_book().magnitude.data();
+  const bool stream = streamable(out.data(), 4 * out.size(), accumulate);
   const std::byte* p = wire.data();
   for (std::size_t start = 0; start < out.size(); start += kBlock) {
     const std::size_t len = std::min(kBlock, out.size() - start);
@@ -476,7 +515,7 @@ __attribute__((target("avx2"))) void dettmers8_decode_avx2(std::span<const std::
       const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x80)), 24);
       __m256 v = _mm256_xor_ps(_mm256_mul_ps(m, s), _mm256_castsi256_ps(sign));
       if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(y + j), v);
-      _mm256_storeu_ps(y + j, v);
+      put8f(y + j, v, stream);
     }
     for (; j < len; ++j) {
       const float v = dettmers8_decode(codes[j], scale, magnitude);
@@ -484,6 +523,7 @@ __attribute__((target("avx2"))) void dettmers8_decode_avx2(std::span<const std::
     }
     p += 4 + len;
   }
+  if (stream) _mm_sfence();
 }
 
 void dettmers8_decode_cpu(std::span<const std::byte> wire, std::span<float> out, bool accumulate) {
