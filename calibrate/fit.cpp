@@ -3,50 +3,200 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 
 #include "kernels/input_error.hpp"
 
 namespace bitscale {
 
-AlphaBetaFit fit_alpha_beta(std::span<const double> bytes, std::span<const double> seconds) {
-  const auto n = static_cast<Eigen::Index>(bytes.size());
+namespace {
+
+void check_points(std::span<const double> bytes, std::span<const double> seconds) {
   if (bytes.size() != seconds.size()) {
     throw InputError("fit", "points", std::to_string(bytes.size()), "sizes and times differ in count");
   }
-  if (n < 2) throw InputError("fit", "points", std::to_string(n), "need at least two points");
+  if (bytes.size() < 2) throw InputError("fit", "points", std::to_string(bytes.size()), "need at least two points");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (!(seconds[i] > 0) || !std::isfinite(seconds[i]) || !(bytes[i] >= 0) || !std::isfinite(bytes[i])) {
+      throw InputError("fit", "point", std::to_string(i), "sizes must be >= 0 and times > 0, finite");
+    }
+  }
+  const auto [lo, hi] = std::minmax_element(bytes.begin(), bytes.end());
+  if (*lo == *hi) throw InputError("fit", "points", std::to_string(bytes.size()), "need at least two distinct sizes");
+}
+
+// Minimizes sum w_i ((alpha + beta n_i - t_i) / t_i)^2 with alpha >= 0; returns (alpha, beta).
+Eigen::Vector2d weighted_fit(std::span<const double> bytes, std::span<const double> seconds,
+                             const std::vector<double>& w) {
+  const auto n = static_cast<Eigen::Index>(bytes.size());
   Eigen::MatrixXd a(n, 2);
   Eigen::VectorXd y(n);
   for (Eigen::Index i = 0; i < n; ++i) {
-    const double t = seconds[static_cast<std::size_t>(i)];
-    const double b = bytes[static_cast<std::size_t>(i)];
-    if (!(t > 0) || !std::isfinite(t) || !(b >= 0) || !std::isfinite(b)) {
-      throw InputError("fit", "point", std::to_string(i), "sizes must be >= 0 and times > 0, finite");
-    }
-    // relative weighting: divide each equation by its measured time
-    a(i, 0) = 1.0 / t;
-    a(i, 1) = b / t;
-    y(i) = 1.0;
+    const auto k = static_cast<std::size_t>(i);
+    const double s = std::sqrt(w[k]) / seconds[k];
+    a(i, 0) = s;
+    a(i, 1) = bytes[k] * s;
+    y(i) = seconds[k] * s;
   }
-  const auto [lo, hi] = std::minmax_element(bytes.begin(), bytes.end());
-  if (*lo == *hi) {
-    throw InputError("fit", "points", std::to_string(n), "need at least two distinct sizes");
+  Eigen::Vector2d x = a.colPivHouseholderQr().solve(y);
+  if (x(0) < 0) {  // no negative latency: the best line through the origin
+    const double num = a.col(1).dot(y), den = a.col(1).squaredNorm();
+    x = Eigen::Vector2d(0.0, den > 0 ? num / den : 0.0);
   }
-  const Eigen::Vector2d x = a.colPivHouseholderQr().solve(y);
+  return x;
+}
+
+AlphaBetaFit finish(std::span<const double> bytes, std::span<const double> seconds, const Eigen::Vector2d& x) {
   if (!(x(1) > 0)) {
     throw InputError("fit", "slope", std::to_string(x(1)), "times do not grow with size: no bandwidth can be fitted");
   }
   AlphaBetaFit fit;
   fit.alpha_s = x(0);
   fit.bytes_per_s = 1.0 / x(1);
-  double mean = 0;
-  for (auto t : seconds) mean += t;
-  mean /= static_cast<double>(n);
+  const double mean = std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(seconds.size());
   double ss_res = 0, ss_tot = 0, rel2 = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const auto k = static_cast<std::size_t>(i);
+  for (std::size_t k = 0; k < bytes.size(); ++k) {
     const double predicted = x(0) + x(1) * bytes[k];
     const double rel = (predicted - seconds[k]) / seconds[k];
     fit.relative_residuals.push_back(rel);
+    ss_res += (predicted - seconds[k]) * (predicted - seconds[k]);
+    ss_tot += (seconds[k] - mean) * (seconds[k] - mean);
+    rel2 += rel * rel;
+  }
+  fit.r_squared = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+  fit.relative_rms = std::sqrt(rel2 / static_cast<double>(bytes.size()));
+  return fit;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+Eigen::Vector2d huber_fit(std::span<const double> bytes, std::span<const double> seconds) {
+  constexpr double kHuber = 1.345;
+  std::vector<double> w(bytes.size(), 1.0);
+  Eigen::Vector2d x = weighted_fit(bytes, seconds, w);
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    std::vector<double> r(bytes.size()), abs_r(bytes.size());
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+      r[k] = (x(0) + x(1) * bytes[k] - seconds[k]) / seconds[k];
+      abs_r[k] = std::fabs(r[k]);
+    }
+    const double scale = std::max(median(abs_r) / 0.6745, 1e-6);
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+      w[k] = abs_r[k] <= kHuber * scale ? 1.0 : kHuber * scale / abs_r[k];
+    }
+    const Eigen::Vector2d next = weighted_fit(bytes, seconds, w);
+    const bool done = (next - x).cwiseAbs().maxCoeff() <= 1e-12 * (x.cwiseAbs().maxCoeff() + 1e-30);
+    x = next;
+    if (done) break;
+  }
+  return x;
+}
+
+}  // namespace
+
+AlphaBetaFit fit_alpha_beta(std::span<const double> bytes, std::span<const double> seconds) {
+  check_points(bytes, seconds);
+  return finish(bytes, seconds, weighted_fit(bytes, seconds, std::vector<double>(bytes.size(), 1.0)));
+}
+
+AlphaBetaFit fit_alpha_beta_robust(std::span<const double> bytes, std::span<const double> seconds) {
+  check_points(bytes, seconds);
+  return finish(bytes, seconds, huber_fit(bytes, seconds));
+}
+
+const Regime& PiecewiseFit::regime_for(double bytes) const {
+  for (const auto& r : regimes) {
+    if (bytes <= r.max_bytes) return r;
+  }
+  return regimes.back();
+}
+
+double PiecewiseFit::predict_seconds(double bytes) const {
+  const auto& r = regime_for(bytes);
+  return r.alpha_s + bytes / r.bytes_per_s;
+}
+
+PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
+                           double target_relative_rms, int min_points) {
+  check_points(bytes, seconds);
+  // sort the points by size (the caller's order is kept for the residuals)
+  std::vector<std::size_t> order(bytes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return bytes[a] < bytes[b]; });
+  std::vector<double> b(bytes.size()), t(bytes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    b[i] = bytes[order[i]];
+    t[i] = seconds[order[i]];
+  }
+  const int n = static_cast<int>(b.size());
+  // cost[i][j]: squared relative residuals of the robust line through sorted points i..j-1 (inf if unfittable)
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<std::vector<double>> cost(n + 1, std::vector<double>(n + 1, inf));
+  std::vector<std::vector<Eigen::Vector2d>> line(n + 1, std::vector<Eigen::Vector2d>(n + 1));
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + std::max(min_points, 2); j <= n; ++j) {
+      const std::span<const double> bs(b.data() + i, static_cast<std::size_t>(j - i));
+      const std::span<const double> ts(t.data() + i, static_cast<std::size_t>(j - i));
+      if (bs.front() == bs.back()) continue;
+      const auto x = huber_fit(bs, ts);
+      if (!(x(1) > 0)) continue;
+      double c = 0;
+      for (int k = i; k < j; ++k) {
+        const double r = (x(0) + x(1) * b[k] - t[k]) / t[k];
+        c += r * r;
+      }
+      cost[i][j] = c;
+      line[i][j] = x;
+    }
+  }
+  // best[r][j]: least cost of fitting points 0..j-1 with r regimes; a regime boundary never splits equal sizes
+  std::vector<std::vector<double>> best(max_regimes + 1, std::vector<double>(n + 1, inf));
+  std::vector<std::vector<int>> from(max_regimes + 1, std::vector<int>(n + 1, -1));
+  best[0][0] = 0;
+  for (int r = 1; r <= max_regimes; ++r) {
+    for (int j = 1; j <= n; ++j) {
+      if (j < n && b[j] == b[j - 1]) continue;
+      for (int i = 0; i < j; ++i) {
+        if (best[r - 1][i] == inf || cost[i][j] == inf) continue;
+        if (best[r - 1][i] + cost[i][j] < best[r][j]) {
+          best[r][j] = best[r - 1][i] + cost[i][j];
+          from[r][j] = i;
+        }
+      }
+    }
+  }
+  int chosen = -1;
+  for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
+    if (best[r][n] != inf && std::sqrt(best[r][n] / n) <= target_relative_rms) chosen = r;
+  }
+  for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
+    if (best[r][n] == inf) continue;
+    int least = r;
+    for (int q = r + 1; q <= max_regimes; ++q) {
+      if (best[q][n] < best[least][n]) least = q;
+    }
+    chosen = least;
+  }
+  if (chosen < 0) throw InputError("fit", "points", std::to_string(n), "no line with a positive bandwidth fits them");
+  PiecewiseFit fit;
+  for (int r = chosen, j = n; r > 0; --r) {
+    const int i = from[r][j];
+    const auto& x = line[i][j];
+    fit.regimes.insert(fit.regimes.begin(), Regime{b[i], b[j - 1], x(0), 1.0 / x(1)});
+    j = i;
+  }
+  const double mean = std::accumulate(seconds.begin(), seconds.end(), 0.0) / n;
+  double ss_res = 0, ss_tot = 0, rel2 = 0;
+  for (std::size_t k = 0; k < bytes.size(); ++k) {
+    const double predicted = fit.predict_seconds(bytes[k]);
+    const double rel = (predicted - seconds[k]) / seconds[k];
+    fit.relative_residuals.push_back(rel);
+    fit.max_relative_error = std::max(fit.max_relative_error, std::fabs(rel));
     ss_res += (predicted - seconds[k]) * (predicted - seconds[k]);
     ss_tot += (seconds[k] - mean) * (seconds[k] - mean);
     rel2 += rel * rel;

@@ -1,8 +1,16 @@
-// Fitting the alpha-beta model T(n) = alpha + n / B to measured (size, time) points by least squares with
-// Eigen, reporting its own quality (R^2, relative RMS and the relative residual of every point) as
-// google/benchmark's complexity fit does. Robust and piecewise fits come with calibration (issue 4).
+// Fitting the alpha-beta model T(n) = alpha + n / B to measured (size, time) points with Eigen, reporting its
+// own quality (R^2, relative RMS and the relative residual of every point), as google/benchmark's complexity
+// fit does.
+//  - Every point is weighted by 1/time, so the fit minimizes relative error (times span decades).
+//  - Robust: iteratively reweighted least squares with Huber weights (k = 1.345 robust standard deviations,
+//    the scale from the median absolute deviation), so one outlier run does not move the line.
+//  - Piecewise: where one line cannot fit the whole size range (a protocol switch: eager to rendezvous, LL to
+//    Simple), the sizes are split into up to `max_regimes` contiguous regimes, each fitted robustly; the split
+//    minimizing the robust relative error is found by dynamic programming over the sorted sizes.
+//  - alpha >= 0: a negative intercept is refitted as a pure bandwidth term.
 #pragma once
 #include <span>
+#include <string>
 #include <vector>
 
 namespace bitscale {
@@ -16,8 +24,27 @@ struct AlphaBetaFit {
   double predict_seconds(double bytes) const { return alpha_s + bytes / bytes_per_s; }
 };
 
-// Weighted so every point counts by its relative error (times span decades). Needs >= 2 distinct sizes and
-// positive times; throws InputError otherwise.
+// Weighted least squares (no robust weights). Needs >= 2 distinct sizes and positive times; throws InputError.
 AlphaBetaFit fit_alpha_beta(std::span<const double> bytes, std::span<const double> seconds);
+// Huber-robust version of the same.
+AlphaBetaFit fit_alpha_beta_robust(std::span<const double> bytes, std::span<const double> seconds);
+
+struct Regime {
+  double min_bytes = 0, max_bytes = 0;  // the measured sizes it covers (inclusive)
+  double alpha_s = 0, bytes_per_s = 0;
+};
+
+struct PiecewiseFit {
+  std::vector<Regime> regimes;  // by increasing size
+  double r_squared = 0, relative_rms = 0, max_relative_error = 0;
+  std::vector<double> relative_residuals;  // in the order of the input points
+  const Regime& regime_for(double bytes) const;
+  double predict_seconds(double bytes) const;
+};
+
+// The fewest regimes (up to max_regimes, each with >= min_points points) whose relative RMS is within
+// `target_relative_rms`, or the best with max_regimes.
+PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes = 3,
+                           double target_relative_rms = 0.05, int min_points = 4);
 
 }  // namespace bitscale

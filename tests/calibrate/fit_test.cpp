@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "kernels/input_error.hpp"
@@ -46,6 +47,55 @@ TEST(Fit, RejectsUnfittableInput) {
   EXPECT_THROW(fit_alpha_beta(sizes, zero), InputError);
   const std::vector<double> shrinking = {2e-3, 1e-3};  // larger messages faster: no bandwidth
   EXPECT_THROW(fit_alpha_beta(sizes, shrinking), InputError);
+}
+
+TEST(Fit, RobustFitIgnoresOutliers) {
+  // T(n) = 20 us + n / 5 GB/s, +-1% noise, and three runs 3x slower (a descheduled process)
+  const double alpha = 20e-6, bw = 5e9;
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<double> noise(-0.01, 0.01);
+  std::vector<double> bytes, seconds;
+  for (double n = 64; n <= 268435456.0; n *= 2) {
+    bytes.push_back(n);
+    seconds.push_back((alpha + n / bw) * (1 + noise(rng)));
+  }
+  seconds[1] *= 3;  // in the latency-bound sizes, where they pull the intercept hardest
+  seconds[3] *= 3;
+  seconds[10] *= 3;
+  const auto robust = fit_alpha_beta_robust(bytes, seconds);
+  EXPECT_NEAR(robust.alpha_s, alpha, 0.03 * alpha);
+  EXPECT_NEAR(robust.bytes_per_s, bw, 0.03 * bw);
+  // the plain least squares is pulled off by the outliers
+  const auto plain = fit_alpha_beta(bytes, seconds);
+  EXPECT_GT(std::fabs(plain.alpha_s - alpha) / alpha, 0.05);
+  // the outliers show in the residuals
+  EXPECT_LT(robust.relative_residuals[10], -0.6);
+}
+
+TEST(Fit, PiecewiseFindsAProtocolSwitch) {
+  // below 64 KiB: 2 us + n / 2 GB/s (eager); from 64 KiB: 30 us + n / 10 GB/s (rendezvous)
+  std::vector<double> bytes, seconds;
+  for (double n = 8; n <= 1073741824.0; n *= 2) {
+    bytes.push_back(n);
+    seconds.push_back(n < 65536 ? 2e-6 + n / 2e9 : 30e-6 + n / 10e9);
+  }
+  const auto one = fit_alpha_beta_robust(bytes, seconds);
+  EXPECT_GT(one.relative_rms, 0.2);  // one line cannot fit both
+  const auto fit = fit_piecewise(bytes, seconds, 3, 0.01);
+  ASSERT_EQ(fit.regimes.size(), 2u);
+  EXPECT_EQ(fit.regimes[0].max_bytes, 32768);
+  EXPECT_EQ(fit.regimes[1].min_bytes, 65536);
+  EXPECT_NEAR(fit.regimes[0].alpha_s, 2e-6, 1e-12);
+  EXPECT_NEAR(fit.regimes[0].bytes_per_s, 2e9, 1e-3);
+  EXPECT_NEAR(fit.regimes[1].alpha_s, 30e-6, 1e-12);
+  EXPECT_NEAR(fit.regimes[1].bytes_per_s, 10e9, 1e-2);
+  EXPECT_LT(fit.max_relative_error, 1e-9);
+  EXPECT_EQ(fit.relative_residuals.size(), bytes.size());
+  EXPECT_NEAR(fit.predict_seconds(1024), 2e-6 + 1024 / 2e9, 1e-15);
+  // one line suffices when the data is one line: a single regime
+  std::vector<double> straight(bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) straight[i] = 5e-6 + bytes[i] / 3e9;
+  EXPECT_EQ(fit_piecewise(bytes, straight).regimes.size(), 1u);
 }
 
 }  // namespace
