@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <sstream>
 #include <vector>
 
 #include "kernels/input_error.hpp"
@@ -19,11 +20,51 @@ constexpr double kMaxLatencyUs = 1e6;    // one second
 constexpr double kMaxTflops = 1e6;
 constexpr double kMaxMemoryGib = 1e6;
 
+// [[intra_node.regime]] max_bytes, bandwidth_gbps, latency_us: by increasing max_bytes
+std::vector<LinkRegime> parse_regimes(const TomlReader& level) {
+  std::vector<LinkRegime> out;
+  const auto* list = level.raw().get("regime");
+  if (list == nullptr) return out;
+  if (!list->is_array_of_tables()) {
+    throw InputError(level.source(), level.field("regime"), "", "must be [[...regime]] tables");
+  }
+  std::size_t i = 0;
+  for (const auto& node : *list->as_array()) {
+    const TomlReader r(*node.as_table(), level.source(), level.field("regime") + fmt::format("[{}].", i++));
+    r.only({"max_bytes", "bandwidth_gbps", "latency_us"});
+    LinkRegime g{r.number("max_bytes", 1e18), r.number("bandwidth_gbps", kMaxGbps), r.number("latency_us", kMaxLatencyUs, true)};
+    if (!out.empty() && !(g.max_bytes > out.back().max_bytes)) {
+      throw InputError(level.source(), r.field("max_bytes"), format_value(g.max_bytes), "regimes must grow in max_bytes");
+    }
+    out.push_back(g);
+  }
+  return out;
+}
+
+void collect_sources(const toml::table& t, const std::string& prefix, std::map<std::string, std::string>& out) {
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (key == "source") {
+      if (const auto s = v.value<std::string>()) {
+        out[prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1)] = *s;
+      } else if (v.is_table()) {
+        for (const auto& [sk, sv] : *v.as_table()) {
+          if (const auto text = sv.value<std::string>()) out[prefix + std::string(sk.str())] = *text;
+        }
+      }
+    } else if (v.is_table()) {
+      collect_sources(*v.as_table(), prefix + key + ".", out);
+    }
+  }
+}
+
 }  // namespace
 
 void ClusterProfile::set_inter_node_gbps_per_gpu(double gbps) {
   nics_per_node = gpus_per_node;
   nic_gbps = gbps;
+  inter_node_regimes.clear();
+  sources["inter_node.nic_bandwidth_gbps"] = "--bandwidth-gbps";
 }
 
 void ClusterProfile::validate() const {
@@ -94,13 +135,13 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.gpus_per_node = node.integer("gpus_per_node", 1, 1024);
 
   const auto intra = r.table("intra_node");
-  intra.only({"kind", "bandwidth_gbps", "latency_us"});
+  intra.only({"kind", "bandwidth_gbps", "latency_us", "regime"});
   c.intra_node_kind = intra.text("kind");
   c.intra_node_gbps = intra.number("bandwidth_gbps", kMaxGbps);
   c.intra_node_latency_us = intra.number("latency_us", kMaxLatencyUs, true);
 
   const auto inter = r.table("inter_node");
-  inter.only({"kind", "nics_per_node", "nic_bandwidth_gbps", "latency_us"});
+  inter.only({"kind", "nics_per_node", "nic_bandwidth_gbps", "latency_us", "regime"});
   c.inter_node_kind = inter.text("kind");
   c.nics_per_node = inter.integer("nics_per_node", 1, 1024);
   c.nic_gbps = inter.number("nic_bandwidth_gbps", kMaxGbps);
@@ -130,6 +171,10 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
     }
   }
 
+  c.intra_node_regimes = parse_regimes(intra);
+  c.inter_node_regimes = parse_regimes(inter);
+  collect_sources(doc, "", c.sources);
+
   const auto eff = r.table("efficiency");
   for (int k = 0; k < kLayerKindCount; ++k) {
     const auto key = name(static_cast<LayerKind>(k));
@@ -138,6 +183,100 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   eff.only({"conv", "linear", "attention", "recurrent", "embedding", "norm", "pool", "elementwise"});
   c.validate();
   return c;
+}
+
+namespace {
+
+// Adds `value` under `key` of `t`, with its source (field source first, else none: the table's is added apart).
+template <typename T>
+void put(toml::table& t, const ClusterProfile& c, const std::string& table, const std::string& key, T value) {
+  t.insert_or_assign(key, value);
+  const auto it = c.sources.find(table.empty() ? key : table + "." + key);
+  if (it == c.sources.end()) return;
+  if (!t.contains("source")) t.insert("source", toml::table{});
+  if (auto* s = t.get_as<toml::table>("source")) s->insert_or_assign(key, it->second);
+}
+
+void put_table_source(toml::table& t, const ClusterProfile& c, const std::string& table) {
+  const auto it = c.sources.find(table);
+  if (it != c.sources.end() && !t.contains("source")) t.insert("source", it->second);
+}
+
+toml::array regimes_toml(const std::vector<LinkRegime>& regimes) {
+  toml::array a;
+  for (const auto& r : regimes) {
+    a.push_back(toml::table{{"max_bytes", r.max_bytes}, {"bandwidth_gbps", r.bandwidth_gbps},
+                            {"latency_us", r.latency_us}});
+  }
+  return a;
+}
+
+}  // namespace
+
+std::string to_toml(const ClusterProfile& c) {
+  toml::table doc;
+  put(doc, c, "", "name", c.name);
+  put(doc, c, "", "description", c.description);
+  put(doc, c, "", "default_compute", std::string(bitscale::name(c.default_compute)));
+
+  toml::table gpu;
+  put(gpu, c, "gpu", "model", c.gpu_model);
+  put(gpu, c, "gpu", "memory_gib", c.gpu_memory_gib);
+  put(gpu, c, "gpu", "memory_reserved_gib", c.memory_reserved_gib);
+  put(gpu, c, "gpu", "hbm_gbyte_per_s", c.hbm_gbyte_per_s);
+  put(gpu, c, "gpu", "codec_hbm_efficiency", c.codec_hbm_efficiency);
+  toml::table peak;
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    if (c.peak_tflops[p] > 0) {
+      put(peak, c, "gpu.peak_tflops", std::string(bitscale::name(static_cast<ComputePrecision>(p))), c.peak_tflops[p]);
+    }
+  }
+  put_table_source(peak, c, "gpu.peak_tflops");
+  gpu.insert("peak_tflops", std::move(peak));
+  put_table_source(gpu, c, "gpu");
+  doc.insert("gpu", std::move(gpu));
+
+  toml::table node;
+  put(node, c, "node", "gpus_per_node", c.gpus_per_node);
+  doc.insert("node", std::move(node));
+
+  toml::table intra;
+  put(intra, c, "intra_node", "kind", c.intra_node_kind);
+  put(intra, c, "intra_node", "bandwidth_gbps", c.intra_node_gbps);
+  put(intra, c, "intra_node", "latency_us", c.intra_node_latency_us);
+  if (!c.intra_node_regimes.empty()) put(intra, c, "intra_node", "regime", regimes_toml(c.intra_node_regimes));
+  doc.insert("intra_node", std::move(intra));
+
+  toml::table inter;
+  put(inter, c, "inter_node", "kind", c.inter_node_kind);
+  put(inter, c, "inter_node", "nics_per_node", c.nics_per_node);
+  put(inter, c, "inter_node", "nic_bandwidth_gbps", c.nic_gbps);
+  put(inter, c, "inter_node", "latency_us", c.inter_node_latency_us);
+  if (!c.inter_node_regimes.empty()) put(inter, c, "inter_node", "regime", regimes_toml(c.inter_node_regimes));
+  doc.insert("inter_node", std::move(inter));
+
+  toml::table eff;
+  for (int k = 0; k < kLayerKindCount; ++k) {
+    put(eff, c, "efficiency", std::string(bitscale::name(static_cast<LayerKind>(k))), c.efficiency[k]);
+  }
+  put_table_source(eff, c, "efficiency");
+  doc.insert("efficiency", std::move(eff));
+
+  toml::table coll;
+  put(coll, c, "collectives", "library", c.collective_library);
+  toml::array algorithms;
+  constexpr std::string_view kNames[] = {"ring", "tree", "halving-doubling", "hierarchical"};
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    if (c.allreduce_algorithm_mask & (1u << i)) algorithms.push_back(std::string(kNames[i]));
+  }
+  put(coll, c, "collectives", "allreduce", std::move(algorithms));
+  put_table_source(coll, c, "collectives");
+  doc.insert("collectives", std::move(coll));
+
+  std::ostringstream out;
+  out << "# bitscale cluster profile (bitscale cluster show FILE prints it; every number has a source)\n"
+      << doc << "\n";
+  return out.str();
 }
 
 std::span<const std::string_view> shipped_cluster_names() {

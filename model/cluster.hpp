@@ -12,11 +12,21 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <map>
+#include <vector>
 
 #include "model/precision.hpp"
 #include "model/workload.hpp"
 
 namespace bitscale {
+
+// A link's parameters for collectives of up to max_bytes (calibration fits piecewise regimes where a protocol
+// switch bends the curve); the last regime covers every larger size.
+struct LinkRegime {
+  double max_bytes = 0;
+  double bandwidth_gbps = 0;  // per GPU
+  double latency_us = 0;
+};
 
 struct ClusterProfile {
   std::string name;
@@ -45,6 +55,12 @@ struct ClusterProfile {
   double nic_gbps = 0;
   double inter_node_latency_us = 0;
 
+  // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
+  std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU
+
+  // where each number came from: dotted field ("gpu.memory_gib") or table ("gpu.peak_tflops") -> source
+  std::map<std::string, std::string> sources;
+
   // collectives: the allreduce algorithms the cluster's library runs (bit i: Algorithm i of collectives.hpp,
   // ring, tree, halving-doubling, hierarchical); NCCL runs ring and tree
   std::string collective_library = "any";
@@ -61,6 +77,8 @@ struct ClusterProfile {
 };
 
 ClusterProfile parse_cluster_toml(std::string_view text, const std::string& source);
+// The profile as TOML in the shipped layout, with its sources: parse_cluster_toml(to_toml(c)) == c.
+std::string to_toml(const ClusterProfile& c);
 // A shipped name or a path to a TOML profile. Throws InputError listing the shipped names.
 ClusterProfile find_cluster(std::string_view name_or_path);
 std::span<const std::string_view> shipped_cluster_names();

@@ -50,6 +50,29 @@ Algorithm parse_algorithm(std::string_view text, std::string_view field) {
   return static_cast<Algorithm>(parse_name(text, field, kAlgorithmNames));
 }
 
+Fabric Fabric::at(double bytes) const {
+  if (intra_regimes.empty() && inter_regimes.empty()) return *this;
+  Fabric f = *this;
+  auto pick = [&](std::span<const LinkRegime> regimes) -> const LinkRegime* {
+    if (regimes.empty()) return nullptr;
+    for (const auto& r : regimes) {
+      if (bytes <= r.max_bytes) return &r;
+    }
+    return &regimes.back();
+  };
+  if (const auto* r = pick(intra_regimes)) {
+    f.alpha_intra_s = r->latency_us * 1e-6;
+    f.intra_bytes_per_s = r->bandwidth_gbps * 1e9 / 8;
+  }
+  if (const auto* r = pick(inter_regimes)) {
+    f.alpha_inter_s = r->latency_us * 1e-6;
+    f.inter_bytes_per_s_per_gpu = r->bandwidth_gbps * 1e9 / 8;
+  }
+  f.intra_regimes = {};
+  f.inter_regimes = {};
+  return f;
+}
+
 double Fabric::ring_bytes_per_s() const {
   if (nodes == 1) return intra_bytes_per_s;
   return std::min(intra_bytes_per_s, static_cast<double>(ranks_per_node) * inter_bytes_per_s_per_gpu);
@@ -70,10 +93,13 @@ Fabric make_fabric(const ClusterProfile& c, std::int64_t ranks) {
   f.intra_bytes_per_s = c.intra_node_gbps * 1e9 / 8;
   f.inter_bytes_per_s_per_gpu = c.inter_node_gbps_per_gpu() * 1e9 / 8;
   f.allreduce_mask = c.allreduce_algorithm_mask;
+  f.intra_regimes = c.intra_node_regimes;
+  f.inter_regimes = c.inter_node_regimes;
   return f;
 }
 
-double allreduce_seconds(const Fabric& f, double n, Algorithm a) {
+double allreduce_seconds(const Fabric& fabric, double n, Algorithm a) {
+  const Fabric f = fabric.at(n);
   const auto p = static_cast<double>(f.ranks);
   if (f.ranks == 1) return 0;
   const auto g = static_cast<double>(f.ranks_per_node);
@@ -105,14 +131,16 @@ double allreduce_seconds(const Fabric& f, double n, Algorithm a) {
   return 0;
 }
 
-double ring_allgather_seconds(const Fabric& f, double total) {
+double ring_allgather_seconds(const Fabric& fabric, double total) {
+  const Fabric f = fabric.at(total);
   const auto p = static_cast<double>(f.ranks);
   return f.ring_latency_s() + (p - 1) / p * total / f.ring_bytes_per_s();
 }
 
 double ring_reduce_scatter_seconds(const Fabric& f, double total) { return ring_allgather_seconds(f, total); }
 
-double broadcast_seconds(const Fabric& f, double n, Algorithm a) {
+double broadcast_seconds(const Fabric& fabric, double n, Algorithm a) {
+  const Fabric f = fabric.at(n);
   if (f.ranks == 1) return 0;
   if (a == Algorithm::chain) return f.ring_latency_s() + n / f.ring_bytes_per_s();
   BITSCALE_CHECK(a == Algorithm::binomial) << "not a broadcast algorithm: " << name(a);
@@ -122,7 +150,8 @@ double broadcast_seconds(const Fabric& f, double n, Algorithm a) {
          intra_steps * (f.alpha_intra_s + n / f.intra_bytes_per_s);
 }
 
-double alltoall_seconds(const Fabric& f, double n) {
+double alltoall_seconds(const Fabric& fabric, double n) {
+  const Fabric f = fabric.at(n);
   if (f.ranks == 1) return 0;
   const auto p = static_cast<double>(f.ranks);
   const auto g = static_cast<double>(f.ranks_per_node);

@@ -43,6 +43,9 @@ struct Fabric {
   double intra_bytes_per_s = 0;          // per GPU
   double inter_bytes_per_s_per_gpu = 0;  // the node's NIC bandwidth / GPUs per node
   std::uint32_t allreduce_mask = 0xF;    // algorithms the library runs (bit = Algorithm value)
+  std::span<const LinkRegime> intra_regimes, inter_regimes;  // the profile's, when it has piecewise links
+  // The fabric seen by a collective of `bytes`: the links' regime for that size.
+  Fabric at(double bytes) const;
   // latency L of one ring pass: p-N node-local steps and N-1 steps across nodes
   double ring_latency_s() const {
     return static_cast<double>(ranks - nodes) * alpha_intra_s + static_cast<double>(nodes - 1) * alpha_inter_s;

@@ -114,5 +114,26 @@ TEST(Clusters, NamesFilesAndDirectories) {
   std::filesystem::remove(path);
 }
 
+TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
+  for (auto n : shipped_cluster_names()) {
+    auto c = find_cluster(n);
+    c.intra_node_regimes = {{65536, 100, 2}, {1e18, 2000, 8}};
+    c.sources["intra_node.regime"] = "test: two regimes";
+    const auto text = to_toml(c);
+    const auto back = parse_cluster_toml(text, "written.toml");
+    EXPECT_EQ(back.name, c.name);
+    EXPECT_EQ(back.gpu_model, c.gpu_model);
+    EXPECT_EQ(back.peak_tflops, c.peak_tflops);
+    EXPECT_EQ(back.efficiency, c.efficiency);
+    EXPECT_EQ(back.intra_node_gbps, c.intra_node_gbps);
+    EXPECT_EQ(back.inter_node_gbps_per_gpu(), c.inter_node_gbps_per_gpu());
+    EXPECT_EQ(back.allreduce_algorithm_mask, c.allreduce_algorithm_mask);
+    ASSERT_EQ(back.intra_node_regimes.size(), 2u);
+    EXPECT_EQ(back.intra_node_regimes[1].bandwidth_gbps, 2000);
+    EXPECT_EQ(back.sources, c.sources);
+    expect_sourced(toml::parse(text), std::string(n) + " written: ", false);
+  }
+}
+
 }  // namespace
 }  // namespace bitscale

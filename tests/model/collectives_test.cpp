@@ -127,5 +127,15 @@ TEST(Collectives, ParseNames) {
   EXPECT_THROW(parse_algorithm("butterfly"), InputError);
 }
 
+TEST(Collectives, PiecewiseLinksFollowTheCollectiveSize) {
+  auto c = test_cluster();
+  // below 64 KiB: 80 Gb/s and 2 us per step; above: the profile's 800 Gb/s and 1 us
+  c.intra_node_regimes = {{65536, 80, 2}, {1e18, 800, 1}};
+  const auto f = make_fabric(c, 4);
+  // ring on 4 ranks: 2*3*alpha + 1.5 n / B
+  EXPECT_NEAR(allreduce_seconds(f, 4096, Algorithm::ring), 12e-6 + 1.5 * 4096 / 1e10, 1e-15);
+  EXPECT_NEAR(allreduce_seconds(f, 1e8, Algorithm::ring), 6e-6 + 1.5 * 1e8 / 1e11, 1e-15);
+}
+
 }  // namespace
 }  // namespace bitscale
