@@ -1,6 +1,6 @@
 // The per-value arithmetic of the block codecs (int8-block, dettmers8), shared by CPU and CUDA so both produce
 // the same bytes. Each block of up to 256 values carries its absmax as an fp32 scale.
-//   int8-block: q = round_half_even(x * (127 / absmax)), clamped to [-127, 127]; x' = q * (absmax / 127)
+//   int8-block: q = round_half_even((x / absmax) * 127), |q| <= 127 by construction; x' = q * (absmax / 127)
 //   dettmers8:  a = |x| / absmax; the code is the sign and the nearest of the 128 code-book magnitudes (ties to
 //               the smaller); x' = +-magnitude * absmax
 // A block holding a NaN or an infinity gets a NaN scale and zero codes, so it decodes to NaN (the poison stays
@@ -27,12 +27,13 @@ BITSCALE_HD bool scale_usable(float scale) { return scale > 0.0f && scale <= 3.4
 
 BITSCALE_HD std::uint8_t int8_encode(float x, float scale) {
   if (!scale_usable(scale)) return 0;
-  const float inv = 127.0f / scale;
-  int q = round_half_even(x * inv);
+  // |x| <= scale, so |x / scale| <= 1 (division is correctly rounded) and |q| <= 127 even for a tiny scale
+  int q = round_half_even((x / scale) * 127.0f);
   q = q > 127 ? 127 : (q < -127 ? -127 : q);
   return static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
 }
 BITSCALE_HD float int8_decode(std::uint8_t code, float scale) {
+  if (is_nan_bits(scale)) return bits_float(0x7FC00000u);
   return static_cast<float>(static_cast<std::int8_t>(code)) * (scale / 127.0f);
 }
 
@@ -50,6 +51,7 @@ BITSCALE_HD std::uint8_t dettmers8_encode(float x, float scale, const float* sor
   return static_cast<std::uint8_t>((sign << 7) | code_of[i]);
 }
 BITSCALE_HD float dettmers8_decode(std::uint8_t code, float scale, const float* magnitude) {
+  if (is_nan_bits(scale)) return bits_float(0x7FC00000u);
   const float v = magnitude[code & 0x7F] * scale;
   return (code & 0x80) ? -v : v;
 }

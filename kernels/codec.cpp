@@ -61,6 +61,12 @@ __attribute__((target("avx2"))) inline void put8f(float* p, __m256 v, bool strea
     _mm256_storeu_ps(p, v);
   }
 }
+// a + b with any NaN result made the canonical 0x7FC00000, as add_canonical
+__attribute__((target("avx2"))) inline __m256 add_canonical_avx2(__m256 a, __m256 b) {
+  const __m256 r = _mm256_add_ps(a, b);
+  return _mm256_blendv_ps(r, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FC00000)), _mm256_cmp_ps(r, r, _CMP_UNORD_Q));
+}
+
 bool streamable(const void* p, std::size_t bytes, bool accumulate) {
   return !accumulate && bytes >= kStreamBytes && reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
 }
@@ -99,13 +105,13 @@ __attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, 
       for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
       x = _mm256_load_ps(tmp);
     }
-    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    if (accumulate) x = add_canonical_avx2(_mm256_loadu_ps(out + i), x);
     put8f(out + i, x, stream);
   }
   if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
-    out[i] = accumulate ? out[i] + v : v;
+    out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
 
@@ -148,13 +154,13 @@ __attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float
       for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
       x = _mm256_load_ps(tmp);
     }
-    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    if (accumulate) x = add_canonical_avx2(_mm256_loadu_ps(out + i), x);
     put8f(out + i, x, stream);
   }
   if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
-    out[i] = accumulate ? out[i] + v : v;
+    out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
 
@@ -170,13 +176,13 @@ __attribute__((target("avx2"))) void fp32_copy_avx2(const float* in, float* out,
       for (int j = 0; j < 8; ++j) tmp[j] = bits_float(minifloat_encode(in[i + j], f, false, 0));
       x = _mm256_load_ps(tmp);
     }
-    if (accumulate) x = _mm256_add_ps(_mm256_loadu_ps(out + i), x);
+    if (accumulate) x = add_canonical_avx2(_mm256_loadu_ps(out + i), x);
     put8f(out + i, x, stream);
   }
   if (stream) _mm_sfence();
   for (; i < n; ++i) {
     const float v = bits_float(minifloat_encode(in[i], f, false, 0));
-    out[i] = accumulate ? out[i] + v : v;
+    out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
 
@@ -202,7 +208,7 @@ __attribute__((target_clones("avx2", "default"))) void minifloat_encode_loop(con
   const float scale = scale_pow2(1.0f, k);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t r = stochastic ? random_bits(seed, i) : 0u;
-    store_code(out + bytes * i, minifloat_encode(in[i] * scale, f, stochastic, r), bytes);
+    store_code(out + bytes * i, minifloat_encode(scale_keep_nan(in[i], scale), f, stochastic, r), bytes);
   }
 }
 
@@ -212,8 +218,8 @@ __attribute__((target_clones("avx2", "default"))) void minifloat_decode_loop(con
   const int bytes = f.code_bytes;
   const float unscale = scale_pow2(1.0f, -k);
   for (std::size_t i = 0; i < n; ++i) {
-    const float v = minifloat_decode(load_code(in + bytes * i, bytes), f) * unscale;
-    out[i] = accumulate ? out[i] + v : v;
+    const float v = scale_keep_nan(minifloat_decode(load_code(in + bytes * i, bytes), f), unscale);
+    out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
 
@@ -323,7 +329,7 @@ void block_decode(std::span<const std::byte> wire, std::span<float> out, bool ac
     float* y = out.data() + start;
     for (std::size_t j = 0; j < len; ++j) {
       const float v = decode(codes[j], scale);
-      y[j] = accumulate ? y[j] + v : v;
+      y[j] = accumulate ? add_canonical(y[j], v) : v;
     }
     p += 4 + len;
   }
@@ -390,7 +396,7 @@ __attribute__((target("avx2"))) void block_encode_avx2(std::span<const float> in
 }
 
 __attribute__((target("avx2"))) bool int8_codes_avx2(__m256 x, float scale, __m256i& out) {
-  const __m256 q = _mm256_mul_ps(x, _mm256_set1_ps(127.0f / scale));
+  const __m256 q = _mm256_mul_ps(_mm256_div_ps(x, _mm256_set1_ps(scale)), _mm256_set1_ps(127.0f));
   __m256 r = _mm256_round_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   r = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
   out = _mm256_and_si256(_mm256_cvtps_epi32(r), _mm256_set1_epi32(0xFF));
@@ -514,12 +520,12 @@ __attribute__((target("avx2"))) void dettmers8_decode_avx2(std::span<const std::
       const __m256 m = _mm256_i32gather_ps(magnitude, _mm256_and_si256(c, _mm256_set1_epi32(0x7F)), 4);
       const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x80)), 24);
       __m256 v = _mm256_xor_ps(_mm256_mul_ps(m, s), _mm256_castsi256_ps(sign));
-      if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(y + j), v);
+      if (accumulate) v = add_canonical_avx2(_mm256_loadu_ps(y + j), v);
       put8f(y + j, v, stream);
     }
     for (; j < len; ++j) {
       const float v = dettmers8_decode(codes[j], scale, magnitude);
-      y[j] = accumulate ? y[j] + v : v;
+      y[j] = accumulate ? add_canonical(y[j], v) : v;
     }
     p += 4 + len;
   }
@@ -585,6 +591,7 @@ float aps_max_finite(const MiniFloat& f) { return minifloat_decode(f.max_code, f
 int aps_exponent(float max_abs, std::int64_t ranks, const MiniFloat& f) {
   if (!(max_abs > 0) || !std::isfinite(max_abs)) return 0;
   const double target = aps_max_finite(f);
+  if (!(target > 0)) return 0;
   const double v = static_cast<double>(max_abs) * static_cast<double>(std::max<std::int64_t>(ranks, 1));
   int k = std::ilogb(target) - std::ilogb(v);
   while (std::ldexp(v, k) > target) --k;
@@ -620,7 +627,7 @@ void encode_error_feedback_cpu(const WireFormat& f, std::span<const float> grad,
   if (f.aps && !o.global_max_abs) {
     float m = 0.0f;
     for (std::size_t i = 0; i < grad.size(); ++i) {
-      const float a = std::fabs(grad[i] + residual[i]);
+      const float a = std::fabs(add_canonical(grad[i], residual[i]));
       if (a <= 3.4028235e38f && a > m) m = a;
     }
     chunk_options.global_max_abs = m;
@@ -632,7 +639,7 @@ void encode_error_feedback_cpu(const WireFormat& f, std::span<const float> grad,
   }
   for (std::size_t start = 0; start < grad.size(); start += kChunk) {
     const std::size_t len = std::min(kChunk, grad.size() - start);
-    for (std::size_t j = 0; j < len; ++j) c[j] = grad[start + j] + residual[start + j];
+    for (std::size_t j = 0; j < len; ++j) c[j] = add_canonical(grad[start + j], residual[start + j]);
     const std::span<const float> chunk(c.data(), len);
     std::size_t bytes;
     if (f.kind == CodecKind::minifloat) {
@@ -643,16 +650,16 @@ void encode_error_feedback_cpu(const WireFormat& f, std::span<const float> grad,
       const float scale = scale_pow2(1.0f, k), unscale = scale_pow2(1.0f, -k);
       for (std::size_t j = 0; j < len; ++j) {
         const std::uint32_t r = stochastic ? random_bits(o.seed, start + j) : 0u;
-        const std::uint32_t code = minifloat_encode(c[j] * scale, f.minifloat, stochastic, r);
+        const std::uint32_t code = minifloat_encode(scale_keep_nan(c[j], scale), f.minifloat, stochastic, r);
         store_code(out + j * static_cast<std::size_t>(f.minifloat.code_bytes), code, f.minifloat.code_bytes);
-        back[j] = minifloat_decode(code, f.minifloat) * unscale;
+        back[j] = scale_keep_nan(minifloat_decode(code, f.minifloat), unscale);
       }
     } else {
       bytes = wire_size(f, len);
       encode_cpu(f, chunk, std::span<std::byte>(out, bytes), chunk_options);
       decode_cpu(f, std::span<const std::byte>(out, bytes), std::span<float>(back.data(), len));
     }
-    for (std::size_t j = 0; j < len; ++j) residual[start + j] = c[j] - back[j];
+    for (std::size_t j = 0; j < len; ++j) residual[start + j] = sub_canonical(c[j], back[j]);
     out += bytes;
   }
 }

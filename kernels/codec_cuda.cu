@@ -2,7 +2,10 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -48,15 +51,27 @@ void require_device() {
   if (!cuda_available()) throw std::runtime_error("no CUDA device");
 }
 
+// __constant__ memory belongs to a device's context: upload the code book once per device
 void upload_dettmers8_book() {
-  static const bool done = [] {
-    const auto& b = dettmers8_book();
-    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_sorted, b.sorted.data(), sizeof(float) * 128));
-    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_code_of, b.code_of.data(), 128));
-    BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_magnitude, b.magnitude.data(), sizeof(float) * 128));
-    return true;
-  }();
-  (void)done;
+  static std::mutex mutex;
+  static std::set<int> uploaded;
+  int device = 0;
+  BITSCALE_CUDA_CHECK(cudaGetDevice(&device));
+  std::lock_guard<std::mutex> lock(mutex);
+  if (uploaded.count(device) != 0) return;
+  const auto& b = dettmers8_book();
+  BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_sorted, b.sorted.data(), sizeof(float) * 128));
+  BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_code_of, b.code_of.data(), 128));
+  BITSCALE_CUDA_CHECK(cudaMemcpyToSymbol(c_magnitude, b.magnitude.data(), sizeof(float) * 128));
+  uploaded.insert(device);
+}
+
+// The kernels read fp32 as float4 and codes as 16- or 4-byte words: the buffers must be aligned for that.
+void require_aligned(const void* p, std::size_t alignment, const char* what) {
+  if (p != nullptr && reinterpret_cast<std::uintptr_t>(p) % alignment != 0) {
+    throw std::invalid_argument(std::string("CUDA codec: ") + what + " must be " + std::to_string(alignment) +
+                                "-byte aligned");
+  }
 }
 
 // ---- max |x| over finite values (APS) ---------------------------------------------------------------------
@@ -65,7 +80,7 @@ __global__ void max_abs_kernel(const float* a, const float* b, std::size_t n, un
   float m = 0.0f;
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const float v = fabsf(b != nullptr ? a[i] + b[i] : a[i]);
+    const float v = fabsf(b != nullptr ? add_canonical(a[i], b[i]) : a[i]);
     if (v <= 3.4028235e38f && v > m) m = v;
   }
   for (int offset = 16; offset > 0; offset >>= 1) m = fmaxf(m, __shfl_xor_sync(0xFFFFFFFFu, m, offset));
@@ -95,6 +110,8 @@ struct MiniParams {
   bool stochastic;
   unsigned long long seed;
   bool aligned16;  // codes start 16-byte aligned
+  unsigned char* scale_out;        // encode with APS: where the scale goes (wire[0..3]), written by one thread
+  const unsigned char* scale_in;   // decode with APS: the wire's scale; unscale = 1 / scale (exact: a power of 2)
 };
 
 __device__ __forceinline__ void put_code(unsigned char* p, std::uint32_t code, int bytes) {
@@ -112,6 +129,7 @@ __global__ void minifloat_encode_kernel(const float* in, const float* residual_i
                                         unsigned char* codes, MiniParams p) {
   const int cb = p.f.code_bytes;
   const std::size_t chunks = n / kChunk;
+  if (p.scale_out != nullptr && blockIdx.x == 0 && threadIdx.x == 0) *reinterpret_cast<float*>(p.scale_out) = p.scale;
   for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
        c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     const std::size_t base = c * kChunk;
@@ -130,10 +148,10 @@ __global__ void minifloat_encode_kernel(const float* in, const float* residual_i
 #pragma unroll
       for (int q = 0; q < 4; ++q) {
         const float4 x = r[q];
-        v[4 * q] += x.x;
-        v[4 * q + 1] += x.y;
-        v[4 * q + 2] += x.z;
-        v[4 * q + 3] += x.w;
+        v[4 * q] = add_canonical(v[4 * q], x.x);
+        v[4 * q + 1] = add_canonical(v[4 * q + 1], x.y);
+        v[4 * q + 2] = add_canonical(v[4 * q + 2], x.z);
+        v[4 * q + 3] = add_canonical(v[4 * q + 3], x.w);
       }
     }
     std::uint32_t words[kChunk];  // up to 64 bytes of codes
@@ -143,9 +161,11 @@ __global__ void minifloat_encode_kernel(const float* in, const float* residual_i
 #pragma unroll
     for (int j = 0; j < kChunk; ++j) {
       const std::uint32_t r = p.stochastic ? random_bits(p.seed, base + j) : 0u;
-      const std::uint32_t code = minifloat_encode(v[j] * p.scale, p.f, p.stochastic, r);
+      const std::uint32_t code = minifloat_encode(scale_keep_nan(v[j], p.scale), p.f, p.stochastic, r);
       put_code(bytes + j * cb, code, cb);
-      if (residual_out != nullptr) residual_out[base + j] = v[j] - minifloat_decode(code, p.f) * p.unscale;
+      if (residual_out != nullptr) {
+        residual_out[base + j] = sub_canonical(v[j], scale_keep_nan(minifloat_decode(code, p.f), p.unscale));
+      }
     }
     unsigned char* dst = codes + base * cb;
     const int nwords = kChunk * cb / 4;
@@ -162,17 +182,19 @@ __global__ void minifloat_encode_kernel(const float* in, const float* residual_i
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (tail + t < n) {
     const std::size_t i = tail + t;
-    const float x = in[i] + (residual_in != nullptr ? residual_in[i] : 0.0f);
+    float x = in[i];  // (adding a zero residual would turn -0 into +0)
+    if (residual_in != nullptr) x = add_canonical(x, residual_in[i]);
     const std::uint32_t r = p.stochastic ? random_bits(p.seed, i) : 0u;
-    const std::uint32_t code = minifloat_encode(x * p.scale, p.f, p.stochastic, r);
+    const std::uint32_t code = minifloat_encode(scale_keep_nan(x, p.scale), p.f, p.stochastic, r);
     put_code(codes + i * cb, code, cb);
-    if (residual_out != nullptr) residual_out[i] = x - minifloat_decode(code, p.f) * p.unscale;
+    if (residual_out != nullptr) residual_out[i] = sub_canonical(x, scale_keep_nan(minifloat_decode(code, p.f), p.unscale));
   }
 }
 
 __global__ void minifloat_decode_kernel(const unsigned char* codes, std::size_t n, float* out, bool accumulate,
                                         MiniParams p) {
   const int cb = p.f.code_bytes;
+  if (p.scale_in != nullptr) p.unscale = 1.0f / *reinterpret_cast<const float*>(p.scale_in);
   const std::size_t chunks = n / kChunk;
   for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
        c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
@@ -196,16 +218,16 @@ __global__ void minifloat_decode_kernel(const unsigned char* codes, std::size_t 
 #pragma unroll
     for (int q = 0; q < 4; ++q) {
       float4 y;
-      y.x = minifloat_decode(get_code(bytes + (4 * q) * cb, cb), p.f) * p.unscale;
-      y.y = minifloat_decode(get_code(bytes + (4 * q + 1) * cb, cb), p.f) * p.unscale;
-      y.z = minifloat_decode(get_code(bytes + (4 * q + 2) * cb, cb), p.f) * p.unscale;
-      y.w = minifloat_decode(get_code(bytes + (4 * q + 3) * cb, cb), p.f) * p.unscale;
+      y.x = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q) * cb, cb), p.f), p.unscale);
+      y.y = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 1) * cb, cb), p.f), p.unscale);
+      y.z = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 2) * cb, cb), p.f), p.unscale);
+      y.w = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 3) * cb, cb), p.f), p.unscale);
       if (accumulate) {
         const float4 a = dst[q];
-        y.x = a.x + y.x;
-        y.y = a.y + y.y;
-        y.z = a.z + y.z;
-        y.w = a.w + y.w;
+        y.x = add_canonical(a.x, y.x);
+        y.y = add_canonical(a.y, y.y);
+        y.z = add_canonical(a.z, y.z);
+        y.w = add_canonical(a.w, y.w);
       }
       dst[q] = y;
     }
@@ -214,8 +236,8 @@ __global__ void minifloat_decode_kernel(const unsigned char* codes, std::size_t 
   const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
   if (tail + t < n) {
     const std::size_t i = tail + t;
-    const float v = minifloat_decode(get_code(codes + i * cb, cb), p.f) * p.unscale;
-    out[i] = accumulate ? out[i] + v : v;
+    const float v = scale_keep_nan(minifloat_decode(get_code(codes + i * cb, cb), p.f), p.unscale);
+    out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
 
@@ -227,6 +249,8 @@ MiniParams mini_params(const WireFormat& f, int k, const CodecOptions& o) {
   p.stochastic = o.rounding == Rounding::stochastic;
   p.seed = o.seed;
   p.aligned16 = !f.aps;
+  p.scale_out = nullptr;
+  p.scale_in = nullptr;
   return p;
 }
 
@@ -256,7 +280,9 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
     }
     if (residual_in != nullptr) {
 #pragma unroll
-      for (int j = 0; j < 8; ++j) v[j] += (8 * lane + j < len) ? residual_in[first + j] : 0.0f;
+      for (int j = 0; j < 8; ++j) {
+        if (8 * lane + j < len) v[j] = add_canonical(v[j], residual_in[first + j]);
+      }
     }
     float m = 0.0f;
     bool bad = false;
@@ -278,7 +304,7 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
       codes[j] = kDettmers ? dettmers8_encode(v[j], scale, c_sorted, c_code_of) : int8_encode(v[j], scale);
       if (residual_out != nullptr && 8 * lane + j < len) {
         const float back = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
-        residual_out[first + j] = v[j] - back;
+        residual_out[first + j] = sub_canonical(v[j], back);
       }
     }
     if (len == kBlock) {
@@ -318,8 +344,10 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
       float4 y0 = make_float4(y[0], y[1], y[2], y[3]), y1 = make_float4(y[4], y[5], y[6], y[7]);
       if (accumulate) {
         const float4 a0 = dst[0], a1 = dst[1];
-        y0 = make_float4(a0.x + y0.x, a0.y + y0.y, a0.z + y0.z, a0.w + y0.w);
-        y1 = make_float4(a1.x + y1.x, a1.y + y1.y, a1.z + y1.z, a1.w + y1.w);
+        y0 = make_float4(add_canonical(a0.x, y0.x), add_canonical(a0.y, y0.y), add_canonical(a0.z, y0.z),
+                         add_canonical(a0.w, y0.w));
+        y1 = make_float4(add_canonical(a1.x, y1.x), add_canonical(a1.y, y1.y), add_canonical(a1.z, y1.z),
+                         add_canonical(a1.w, y1.w));
       }
       dst[0] = y0;
       dst[1] = y1;
@@ -328,7 +356,7 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
         if (8 * lane + j >= len) break;
         const unsigned char code = in[4 + 8 * lane + j];
         const float v = kDettmers ? dettmers8_decode(code, scale, c_magnitude) : int8_decode(code, scale);
-        out[first + j] = accumulate ? out[first + j] + v : v;
+        out[first + j] = accumulate ? add_canonical(out[first + j], v) : v;
       }
     }
   }
@@ -342,20 +370,22 @@ int aps_k(const WireFormat& f, const float* in, const float* residual, std::size
   return aps_exponent(m, o.ranks, f.minifloat);
 }
 
+void check_alignment(const WireFormat& f, const float* values, const float* residual, const void* wire) {
+  require_aligned(values, 16, "the fp32 buffer");
+  require_aligned(residual, 16, "the residual");
+  require_aligned(wire, f.kind == CodecKind::minifloat && !f.aps ? 16 : 4, "the wire buffer");
+}
+
 void encode_any(const WireFormat& f, const float* in, const float* residual_in, float* residual_out, std::size_t n,
                 std::byte* wire, const CodecOptions& o) {
   require_device();
+  check_alignment(f, in, residual_in, wire);
   auto* w = reinterpret_cast<unsigned char*>(wire);
   if (f.kind == CodecKind::minifloat) {
     const int k = aps_k(f, in, residual_in, n, o);
-    unsigned char* codes = w;
-    if (f.aps) {
-      const float scale = scale_pow2(1.0f, k);
-      BITSCALE_CUDA_CHECK(cudaMemcpy(w, &scale, 4, cudaMemcpyHostToDevice));
-      codes += 4;
-    }
-    minifloat_encode_kernel<<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes,
-                                                          mini_params(f, k, o));
+    auto p = mini_params(f, k, o);
+    if (f.aps) p.scale_out = w;
+    minifloat_encode_kernel<<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, w + (f.aps ? 4 : 0), p);
   } else if (f.kind == CodecKind::int8_block) {
     block_encode_kernel<false><<<block_grid(n), kThreads>>>(in, residual_in, residual_out, n, w);
   } else {
@@ -363,7 +393,6 @@ void encode_any(const WireFormat& f, const float* in, const float* residual_in, 
     block_encode_kernel<true><<<block_grid(n), kThreads>>>(in, residual_in, residual_out, n, w);
   }
   BITSCALE_CUDA_CHECK(cudaGetLastError());
-  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 // ---- host buffers ---------------------------------------------------------------------------------------
@@ -386,6 +415,15 @@ void to_host(T* dst, const T* src, std::size_t count) {
   if (count > 0) BITSCALE_CUDA_CHECK(cudaMemcpy(dst, src, count * sizeof(T), cudaMemcpyDeviceToHost));
 }
 
+// The CPU decoder's check of the APS scale, on a host copy of the wire.
+void check_host_scale(const WireFormat& f, std::span<const std::byte> wire) {
+  if (!f.aps || wire.size() < 4) return;
+  float scale;
+  std::memcpy(&scale, wire.data(), 4);
+  int e = 0;
+  if (std::frexp(scale, &e) != 0.5f) throw std::runtime_error("wire: the APS scale is not a power of two");
+}
+
 }  // namespace
 
 void encode_cuda_device(const WireFormat& f, const float* in, std::size_t n, std::byte* wire, const CodecOptions& o) {
@@ -399,19 +437,12 @@ void encode_error_feedback_cuda_device(const WireFormat& f, const float* grad, f
 
 void decode_cuda_device(const WireFormat& f, const std::byte* wire, std::size_t n, float* out, bool accumulate) {
   require_device();
+  check_alignment(f, out, nullptr, wire);
   const auto* w = reinterpret_cast<const unsigned char*>(wire);
   if (f.kind == CodecKind::minifloat) {
-    int k = 0;
-    if (f.aps) {
-      float scale = 1.0f;
-      BITSCALE_CUDA_CHECK(cudaMemcpy(&scale, w, 4, cudaMemcpyDeviceToHost));
-      int e = 0;
-      const float m = std::frexp(scale, &e);
-      if (m != 0.5f) throw std::runtime_error("wire: the APS scale is not a power of two");
-      k = e - 1;
-    }
-    minifloat_decode_kernel<<<launch_size(n), kThreads>>>(w + (f.aps ? 4 : 0), n, out, accumulate,
-                                                          mini_params(f, k, CodecOptions{}));
+    auto p = mini_params(f, 0, CodecOptions{});
+    if (f.aps) p.scale_in = w;  // a power of two, as encode writes it (decode_cuda checks a host wire)
+    minifloat_decode_kernel<<<launch_size(n), kThreads>>>(w + (f.aps ? 4 : 0), n, out, accumulate, p);
   } else if (f.kind == CodecKind::int8_block) {
     block_decode_kernel<false><<<block_grid(n), kThreads>>>(w, n, out, accumulate);
   } else {
@@ -419,7 +450,6 @@ void decode_cuda_device(const WireFormat& f, const std::byte* wire, std::size_t 
     block_decode_kernel<true><<<block_grid(n), kThreads>>>(w, n, out, accumulate);
   }
   BITSCALE_CUDA_CHECK(cudaGetLastError());
-  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
 std::vector<std::byte> encode_cuda(const WireFormat& f, std::span<const float> in, const CodecOptions& o) {
@@ -429,6 +459,7 @@ std::vector<std::byte> encode_cuda(const WireFormat& f, std::span<const float> i
   DeviceBuffer<std::byte> d_wire(bytes);
   to_device(d_in.ptr, in.data(), in.size());
   encode_cuda_device(f, d_in.ptr, in.size(), d_wire.ptr, o);
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<std::byte> wire(bytes);
   to_host(wire.data(), d_wire.ptr, bytes);
   return wire;
@@ -443,7 +474,9 @@ std::vector<float> decode_accumulate_cuda(const WireFormat& f, std::span<const s
   DeviceBuffer<float> d_out(n);
   to_device(d_wire.ptr, wire.data(), wire.size());
   to_device(d_out.ptr, acc.data(), n);
+  check_host_scale(f, wire);
   decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, true);
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<float> out(n);
   to_host(out.data(), d_out.ptr, n);
   return out;
@@ -455,7 +488,9 @@ std::vector<float> decode_cuda(const WireFormat& f, std::span<const std::byte> w
   DeviceBuffer<std::byte> d_wire(wire.size());
   DeviceBuffer<float> d_out(n);
   to_device(d_wire.ptr, wire.data(), wire.size());
+  check_host_scale(f, wire);
   decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, false);
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<float> out(n);
   to_host(out.data(), d_out.ptr, n);
   return out;
@@ -471,6 +506,7 @@ std::vector<std::byte> encode_error_feedback_cuda(const WireFormat& f, std::span
   to_device(d_grad.ptr, grad.data(), grad.size());
   to_device(d_res.ptr, residual.data(), residual.size());
   encode_error_feedback_cuda_device(f, d_grad.ptr, d_res.ptr, grad.size(), d_wire.ptr, o);
+  BITSCALE_CUDA_CHECK(cudaDeviceSynchronize());
   std::vector<std::byte> wire(bytes);
   to_host(wire.data(), d_wire.ptr, bytes);
   to_host(residual.data(), d_res.ptr, residual.size());

@@ -4,6 +4,8 @@
 // Codes are stored 16 bytes at a time where the wire layout keeps them 16-byte aligned (fp16, bf16, fp32), and
 // in 4-byte words where a 4-byte scale precedes them (APS formats, and each 260-byte block of the block codecs).
 // Every function throws std::runtime_error when the build has no CUDA or no device answers.
+// NaN is handled explicitly (minifloat.hpp), never left to the hardware, which on NVIDIA GPUs would return
+// 0x7FFFFFFF where x86 keeps the operand's NaN.
 #pragma once
 #include <cstddef>
 #include <span>
@@ -13,7 +15,9 @@
 
 namespace bitscale {
 
-// Device pointers; the default stream; synchronous.
+// Device pointers, on the default stream, asynchronous (the caller synchronizes). fp32 buffers must be 16-byte
+// aligned; the wire 16-byte aligned for fp32/fp16/bf16 and 4-byte aligned otherwise (std::invalid_argument).
+// An APS encode without options.global_max_abs computes the max on the device and waits for it.
 void encode_cuda_device(const WireFormat& f, const float* in, std::size_t n, std::byte* wire, const CodecOptions& o);
 void decode_cuda_device(const WireFormat& f, const std::byte* wire, std::size_t n, float* out, bool accumulate);
 void encode_error_feedback_cuda_device(const WireFormat& f, const float* grad, float* residual, std::size_t n,

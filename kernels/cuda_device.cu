@@ -1,6 +1,9 @@
 // CUDA build of cuda_device.hpp: asks the runtime for devices; a missing driver counts as "no device".
 #include <cuda_runtime.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "kernels/cuda_device.hpp"
 
 namespace bitscale {
@@ -15,6 +18,15 @@ bool cuda_available() {
   }
   return count > 0;
 }
+
+void* cuda_malloc(std::size_t bytes) {
+  void* p = nullptr;
+  const cudaError_t err = cudaMalloc(&p, bytes);
+  if (err != cudaSuccess) throw std::runtime_error(std::string("cudaMalloc: ") + cudaGetErrorString(err));
+  return p;
+}
+
+void cuda_free(void* p) { cudaFree(p); }
 
 std::string cuda_device_name() {
   if (!cuda_available()) return {};

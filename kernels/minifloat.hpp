@@ -70,6 +70,21 @@ BITSCALE_HD float scale_pow2(float x, int k) {
   return x * bits_float(static_cast<std::uint32_t>(127 + k) << 23);
 }
 
+BITSCALE_HD bool is_nan_bits(float x) { return (float_bits(x) & 0x7FFFFFFFu) > 0x7F800000u; }
+
+// NaN is never left to the hardware: x86 passes an operand's NaN through, NVIDIA GPUs return 0x7FFFFFFF. These
+// helpers pin it down so CPU and CUDA write the same bits: scaling keeps a NaN as it is, and a NaN produced by
+// an addition (accumulate, error feedback) is the canonical positive quiet NaN 0x7FC00000.
+BITSCALE_HD float scale_keep_nan(float x, float scale) { return is_nan_bits(x) ? x : x * scale; }
+BITSCALE_HD float add_canonical(float a, float b) {
+  const float r = a + b;
+  return is_nan_bits(r) ? bits_float(0x7FC00000u) : r;
+}
+BITSCALE_HD float sub_canonical(float a, float b) {
+  const float r = a - b;
+  return is_nan_bits(r) ? bits_float(0x7FC00000u) : r;
+}
+
 // Rounds fp32 `x` to the format; `random` is used only when `stochastic`.
 BITSCALE_HD std::uint32_t minifloat_encode(float x, const MiniFloat& f, bool stochastic, std::uint32_t random) {
   const std::uint32_t u = float_bits(x);

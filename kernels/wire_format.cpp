@@ -94,6 +94,9 @@ WireFormat find_wire_format(std::string_view name, std::string_view field) {
         throw InputError("", std::string(field), std::string(name),
                          "eXmY needs 1 <= X <= 8 exponent bits and 0 <= Y <= 23 mantissa bits");
       }
+      if (e == 1 && mant == 0) {
+        throw InputError("", std::string(field), std::string(name), "e1m0 has no nonzero finite value");
+      }
       return minifloat_format(std::string(name), e, mant, false, true, true,
                               fmt::format("custom float: sign, {} exponent bits, {} mantissa bits, saturating, "
                                           "APS-scaled, {} byte(s) per value",

@@ -134,7 +134,27 @@ TEST(Codec, VectorPathsMatchTheScalarDefinition) {
 TEST(Codec, BlockVectorPathsMatchTheScalarDefinition) {
   auto x = gradient_like(300 * 256 + 100, 12);
   x[1000] = 0.0f;
-  for (int i = 0; i < 256; ++i) x[2048 + i] = (i % 2 ? 1.0f : -1.0f) * static_cast<float>(i) / 255.0f;  // exact ties
+  x[1001] = -0.0f;
+  // block 8: absmax 1, int8 values whose (x / 1) * 127 is exactly j + 0.5 (ties), found by search
+  x[2048] = 1.0f;
+  int ties = 0;
+  for (int j = 0, slot = 2049; j < 127 && slot < 2048 + 256; ++j) {
+    float v = (static_cast<float>(j) + 0.5f) / 127.0f;
+    for (int step = 0; step < 8; ++step, v = std::nextafter(v, 2.0f)) {
+      if (v * 127.0f == static_cast<float>(j) + 0.5f) {
+        x[static_cast<std::size_t>(slot++)] = (j % 2 ? v : -v);
+        ++ties;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(ties, 10);
+  // block 9: absmax 1, the midpoints between neighbouring dettmers8 magnitudes (ties of the code book)
+  const auto& sorted = dettmers8_book().sorted;
+  x[2304] = 1.0f;
+  for (int i = 1; i < 128; ++i) x[2304 + static_cast<std::size_t>(i)] = (sorted[i - 1] + sorted[i]) / 2.0f;
+  // block 10: a tiny absmax, where 127 / absmax would overflow
+  for (int i = 0; i < 256; ++i) x[2560 + static_cast<std::size_t>(i)] = static_cast<float>(i % 3 - 1) * 1e-37f * static_cast<float>(i % 7);
   const auto& book = dettmers8_book();
   for (const char* name : {"int8-block", "dettmers8"}) {
     const auto f = find_wire_format(name);
@@ -237,10 +257,13 @@ TEST(Codec, Dettmers8PicksTheNearestCode) {
     for (std::size_t i = start; i < start + 256; ++i) absmax = std::max(absmax, std::fabs(double(x[i])));
     if (absmax == 0) continue;
     for (std::size_t i = start; i < start + 256; ++i) {
+      // brute force in double: the distance of the chosen magnitude is the least of all 128 (up to the
+      // fp32 rounding of |x| / absmax, a few units in its last place)
       const double a = std::fabs(double(x[i])) / absmax;
-      const auto hi = std::lower_bound(ref.begin(), ref.end(), a);
-      const double gap = hi == ref.begin() ? 0 : *hi - *(hi - 1);
-      ASSERT_LE(std::fabs(double(y[i]) - x[i]), (gap / 2 + 1e-6) * absmax) << i;
+      double best = 1e300;
+      for (double m : ref) best = std::min(best, std::fabs(m - a));
+      const double chosen = std::fabs(std::fabs(double(y[i])) / absmax - a);
+      ASSERT_LE(chosen, best + 4 * std::ldexp(std::max(a, 1e-30), -23)) << i << " a=" << a;
       ASSERT_EQ(std::signbit(y[i]) && y[i] != 0, std::signbit(x[i]) && y[i] != 0);
     }
   }
@@ -286,6 +309,19 @@ TEST(Codec, NonFiniteValues) {
   EXPECT_GT(y[1], 0);
   EXPECT_TRUE(std::isnan(y[3]));
   EXPECT_EQ(y[0], 1.0f);  // the APS scale ignores the infinities: max finite is 2
+  // -NaN keeps its sign through APS scaling: E4M3 code S.1111.111 with S = 1
+  const std::vector<float> neg = {1.0f, -kNaN};
+  EXPECT_EQ(static_cast<std::uint8_t>(encode_cpu(find_wire_format("fp8-e4m3"), neg)[5]), 0xFF);
+  // a NaN made by accumulating is the canonical 0x7FC00000, whatever the operands' payloads
+  std::vector<float> acc = {-kNaN, 1.0f};
+  decode_accumulate_cpu(find_wire_format("fp32"), encode_cpu(find_wire_format("fp32"), std::vector<float>{1.0f, kNaN}), acc);
+  std::uint32_t b0, b1;
+  std::memcpy(&b0, &acc[0], 4);
+  std::memcpy(&b1, &acc[1], 4);
+  EXPECT_EQ(b0, 0x7FC00000u);
+  EXPECT_EQ(b1, 0x7FC00000u);
+  // e1m0 has no nonzero finite value: refused
+  EXPECT_THROW(find_wire_format("e1m0"), InputError);
   // block codecs: a block with a NaN or infinity decodes to NaN; the other blocks are untouched
   std::vector<float> b(512, 0.5f);
   b[3] = kInf;
@@ -297,6 +333,10 @@ TEST(Codec, NonFiniteValues) {
     const std::vector<float> zeros(300, 0.0f);
     for (float v : decode_cpu(f, encode_cpu(f, zeros))) ASSERT_EQ(v, 0.0f);
   }
+  // int8-block with a tiny absmax (127 / absmax overflows): codes stay within +-127 and keep their signs
+  const std::vector<float> tiny = {1e-37f, -1e-37f, 0.0f, 5e-38f, -5e-38f};
+  const auto t = decode_cpu(find_wire_format("int8-block"), encode_cpu(find_wire_format("int8-block"), tiny));
+  for (std::size_t i = 0; i < tiny.size(); ++i) EXPECT_NEAR(t[i], tiny[i], 1e-37 / 254 * 1.01) << i;
 }
 
 TEST(Codec, StochasticRoundingIsUnbiasedAndSeeded) {
@@ -363,8 +403,7 @@ TEST(Codec, WireSizesAndMalformedWires) {
   for (const auto& f : wire_formats()) {
     for (std::size_t n : {0u, 1u, 255u, 256u, 257u, 10000u}) {
       EXPECT_EQ(values_in_wire(f, wire_size(f, n)), n) << f.name << " " << n;
-      EXPECT_DOUBLE_EQ(f.wire_bytes(static_cast<double>(n)), static_cast<double>(wire_size(f, n)) + (n == 0 && f.aps ? 0 : 0))
-          << f.name;
+      EXPECT_DOUBLE_EQ(f.wire_bytes(static_cast<double>(n)), static_cast<double>(wire_size(f, n))) << f.name;
     }
   }
   EXPECT_THROW(values_in_wire(find_wire_format("int8-block"), 260 * 2 + 3), InputError);
@@ -393,11 +432,14 @@ TEST(Codec, ErrorStatisticsByHand) {
 // for the same seed: the random bits depend on the value's index only).
 TEST(CodecCuda, MatchesCpuBitForBit) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  for (std::size_t n : {1u, 15u, 16u, 17u, 255u, 256u, 1000003u}) {
+  for (std::size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 255u, 256u, 1000003u}) {
     auto x = gradient_like(n, 11 + n);
+    if (n > 0) x[0] = -0.0f;
     if (n > 100) {
       x[17] = kNaN;
+      x[18] = -kNaN;
       x[99] = -kInf;
+      for (std::size_t i = 512; i < 768; ++i) x[i] = 1e-38f * static_cast<float>(i % 5) - 2e-38f;  // tiny absmax
     }
     for (const auto& f : wire_formats()) {
       for (auto rounding : {Rounding::nearest, Rounding::stochastic}) {
@@ -411,6 +453,10 @@ TEST(CodecCuda, MatchesCpuBitForBit) {
         const auto y_gpu = decode_cuda(f, cpu);
         ASSERT_EQ(std::memcmp(y_cpu.data(), y_gpu.data(), n * 4), 0) << f.name << " n=" << n;
       }
+      CodecOptions global;
+      global.global_max_abs = 3.0f;
+      global.ranks = 64;
+      ASSERT_EQ(encode_cpu(f, x, global), encode_cuda(f, x, global)) << f.name;
       const auto acc = gradient_like(n, 3);
       const auto wire = encode_cpu(f, x);
       auto acc_cpu = acc;
@@ -425,6 +471,12 @@ TEST(CodecCuda, MatchesCpuBitForBit) {
       ASSERT_EQ(std::memcmp(r_cpu.data(), r_gpu.data(), n * 4), 0) << f.name;
     }
   }
+  // a misaligned device pointer is refused, not a sticky CUDA error
+  auto* d = static_cast<float*>(cuda_malloc(1024));
+  auto* w = static_cast<std::byte*>(cuda_malloc(1024));
+  EXPECT_THROW(encode_cuda_device(find_wire_format("fp16"), d + 1, 16, w, {}), std::invalid_argument);
+  cuda_free(d);
+  cuda_free(w);
 }
 
 }  // namespace
