@@ -117,13 +117,21 @@ const Regime& PiecewiseFit::regime_for(double bytes) const {
 }
 
 double PiecewiseFit::predict_seconds(double bytes) const {
-  const auto& r = regime_for(bytes);
-  return r.alpha_s + bytes / r.bytes_per_s;
+  auto line = [&](const Regime& r) { return r.alpha_s + bytes / r.bytes_per_s; };
+  for (std::size_t i = 0; i < regimes.size(); ++i) {
+    if (bytes <= regimes[i].max_bytes) {
+      // between two regimes' measured sizes the library picks the faster protocol: the lower line
+      if (i > 0 && bytes < regimes[i].min_bytes) return std::min(line(regimes[i - 1]), line(regimes[i]));
+      return line(regimes[i]);
+    }
+  }
+  return line(regimes.back());
 }
 
-PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
-                           double target_relative_rms, int min_points) {
-  check_points(bytes, seconds);
+namespace {
+
+PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
+                                double target_relative_rms, int min_points) {
   // sort the points by size (the caller's order is kept for the residuals)
   std::vector<std::size_t> order(bytes.size());
   std::iota(order.begin(), order.end(), 0);
@@ -203,6 +211,54 @@ PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double
   }
   fit.r_squared = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
   fit.relative_rms = std::sqrt(rel2 / static_cast<double>(n));
+  return fit;
+}
+
+}  // namespace
+
+PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
+                           double target_relative_rms, int min_points) {
+  check_points(bytes, seconds);
+  auto fit = fit_piecewise_core(bytes, seconds, max_regimes, target_relative_rms, min_points);
+  const auto [lo, hi] = std::minmax_element(bytes.begin(), bytes.end());
+  fit.prediction_error = fit.max_relative_error;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == *lo || bytes[i] == *hi) continue;
+    std::vector<double> b, t;
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+      if (k == i) continue;
+      b.push_back(bytes[k]);
+      t.push_back(seconds[k]);
+    }
+    try {
+      const auto loo = fit_piecewise_core(b, t, max_regimes, target_relative_rms, min_points);
+      fit.prediction_error = std::max(fit.prediction_error, std::fabs(loo.predict_seconds(bytes[i]) / seconds[i] - 1));
+    } catch (const InputError&) {
+      // too few points left for the regimes: this point cannot be held out
+    }
+  }
+  // two-fold over alternate sizes (in size order)
+  std::vector<std::size_t> order(bytes.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return bytes[a] < bytes[b]; });
+  for (std::size_t fold = 0; fold < 2; ++fold) {
+    std::vector<double> b, t;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      if (k % 2 == fold) continue;
+      b.push_back(bytes[order[k]]);
+      t.push_back(seconds[order[k]]);
+    }
+    try {
+      const auto half = fit_piecewise_core(b, t, max_regimes, target_relative_rms, std::max(2, min_points / 2));
+      for (std::size_t k = fold; k < order.size(); k += 2) {
+        const double x = bytes[order[k]];
+        if (x <= b.front() || x >= b.back()) continue;
+        fit.prediction_error = std::max(fit.prediction_error, std::fabs(half.predict_seconds(x) / seconds[order[k]] - 1));
+      }
+    } catch (const InputError&) {
+      // too few points in a half
+    }
+  }
   return fit;
 }
 

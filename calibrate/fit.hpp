@@ -37,6 +37,10 @@ struct Regime {
 struct PiecewiseFit {
   std::vector<Regime> regimes;  // by increasing size
   double r_squared = 0, relative_rms = 0, max_relative_error = 0;
+  // the error to expect at sizes not measured: the largest error of cross-validation, leave-one-out (each point
+  // predicted by a fit of all the others) and two-fold over alternate sizes (each half predicted by a fit of the
+  // other); the smallest and largest sizes are not predicted (they would be extrapolations)
+  double prediction_error = 0;
   std::vector<double> relative_residuals;  // in the order of the input points
   const Regime& regime_for(double bytes) const;
   double predict_seconds(double bytes) const;

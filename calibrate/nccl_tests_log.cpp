@@ -46,6 +46,12 @@ std::optional<CollectiveOp> op_from_text(std::string_view text) {
 
 }  // namespace
 
+std::vector<double> NcclTestsLog::best_seconds() const {
+  std::vector<double> t = out_of_place_s;
+  for (std::size_t i = 0; i < t.size() && i < in_place_s.size(); ++i) t[i] = std::min(t[i], in_place_s[i]);
+  return t;
+}
+
 NcclTestsLog parse_nccl_tests_log(std::string_view text, const std::string& source, std::optional<CollectiveOp> op) {
   NcclTestsLog log;
   log.source = source;

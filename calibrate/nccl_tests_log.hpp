@@ -20,6 +20,10 @@ struct NcclTestsLog {
   std::string gpu;   // as the log names it ("NVIDIA A100-SXM4-80GB"), "" when not shown
   std::string type;  // data type of the rows ("float")
   std::vector<double> bytes, out_of_place_s, in_place_s;  // in_place_s empty when the log has no in-place column
+
+  // The time of each size: the faster of its out-of-place and in-place runs (both time the same collective;
+  // the slower one carries the noise of a run, such as a 20% spike at one size).
+  std::vector<double> best_seconds() const;
 };
 
 // `op` when given; else from the source's file name (all_reduce, all_gather, reduce_scatter, broadcast,

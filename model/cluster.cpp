@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/input_error.hpp"
+#include "kernels/wire_format.hpp"
 #include "model/embedded.hpp"
 #include "model/parse.hpp"
 #include "model/toml_reader.hpp"
@@ -109,7 +110,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives"});
+          "collectives", "codecs"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -171,6 +172,15 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
     }
   }
 
+  if (r.has("codecs")) {
+    const auto codecs = r.table("codecs");
+    for (const auto& [k, v] : codecs.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      find_wire_format(key, codecs.field(key));  // a known codec
+      c.codec_gbyte_per_s[key] = codecs.number(key, 1e6);
+    }
+  }
   c.intra_node_regimes = parse_regimes(intra);
   c.inter_node_regimes = parse_regimes(inter);
   collect_sources(doc, "", c.sources);
@@ -261,6 +271,13 @@ std::string to_toml(const ClusterProfile& c) {
   }
   put_table_source(eff, c, "efficiency");
   doc.insert("efficiency", std::move(eff));
+
+  if (!c.codec_gbyte_per_s.empty()) {
+    toml::table codecs;
+    for (const auto& [name, rate] : c.codec_gbyte_per_s) put(codecs, c, "codecs", name, rate);
+    put_table_source(codecs, c, "codecs");
+    doc.insert("codecs", std::move(codecs));
+  }
 
   toml::table coll;
   put(coll, c, "collectives", "library", c.collective_library);

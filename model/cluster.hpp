@@ -55,6 +55,10 @@ struct ClusterProfile {
   double nic_gbps = 0;
   double inter_node_latency_us = 0;
 
+  // measured codec throughput (bytes read + written per second, in GB/s) by codec name; codecs not listed run at
+  // codec_hbm_efficiency x hbm_gbyte_per_s
+  std::map<std::string, double> codec_gbyte_per_s;
+
   // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
   std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU
 

@@ -37,7 +37,11 @@ StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrec
   return s;
 }
 
-double codec_seconds(const ClusterProfile& c, double bytes_read, double bytes_written) {
+double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written) {
+  if (!c.codec_gbyte_per_s.empty()) {
+    const auto it = c.codec_gbyte_per_s.find(codec);
+    if (it != c.codec_gbyte_per_s.end()) return (bytes_read + bytes_written) / (it->second * 1e9);
+  }
   return (bytes_read + bytes_written) / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
 }
 

@@ -25,7 +25,8 @@ double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePre
 StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
                          Optimizer optimizer, std::int64_t batch);
 
-// Codec kernel time: memory-bound at codec_hbm_efficiency of HBM bandwidth.
-double codec_seconds(const ClusterProfile& c, double bytes_read, double bytes_written);
+// Codec kernel time: at the profile's measured rate for the codec, else memory-bound at codec_hbm_efficiency of
+// the memory bandwidth.
+double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written);
 
 }  // namespace bitscale

@@ -18,6 +18,7 @@
 #include "model/parse.hpp"
 #include "model/workload.hpp"
 #include "predictors/predictor.hpp"
+#include "tools/calibrate_command.hpp"
 #include "tools/codec_commands.hpp"
 #include "tools/report.hpp"
 
@@ -458,6 +459,9 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   CodecCommands codec_cmds;
   add_codec_commands(codec, codec_cmds);
 
+  CalibrateOptions calibrate_opts;
+  add_calibrate_command(app, calibrate_opts);
+
   auto* predictors = app.add_subcommand("predictors", "list the predictors");
   auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
 
@@ -500,6 +504,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (cluster_list->parsed()) return cmd_cluster_list(out);
     if (cluster_show->parsed()) return cmd_cluster_show(cluster_name, out);
     if (const int code = run_codec_command(codec_cmds, out, err); code >= 0) return code;
+    if (calibrate_opts.command->parsed()) return run_calibrate(calibrate_opts, out, err);
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
       out << fmt::format("bitscale 0.1.0, CUDA {}{}\n", cuda_compiled() ? "compiled" : "not compiled",

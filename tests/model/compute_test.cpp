@@ -45,7 +45,12 @@ TEST(Compute, RooflineByHand) {
 
 TEST(Compute, CodecIsMemoryBound) {
   // read 4e6 + write 2e6 bytes at 0.5 * 1e12 B/s = 12 us
-  EXPECT_NEAR(codec_seconds(simple_gpu(), 4e6, 2e6), 12e-6, 1e-15);
+  EXPECT_NEAR(codec_seconds(simple_gpu(), "fp16", 4e6, 2e6), 12e-6, 1e-15);
+  // a measured rate for the codec wins: 6e6 bytes at 3 GB/s = 2 ms
+  auto c = simple_gpu();
+  c.codec_gbyte_per_s["fp16"] = 3;
+  EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6), 2e-3, 1e-15);
+  EXPECT_NEAR(codec_seconds(c, "bf16", 4e6, 2e6), 12e-6, 1e-15);
 }
 
 TEST(Memory, BytesPerParameterByPolicy) {

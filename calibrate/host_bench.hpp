@@ -1,0 +1,32 @@
+// Microbenchmarks of one rank's host: memory copy bandwidth, GEMM rate per precision through Eigen (one thread),
+// and codec throughput. Ranks that share a machine run them at the same time, so the figures include the
+// sharing (two ranks on two cores measure what each gets, not what one alone would).
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "kernels/wire_format.hpp"
+#include "model/precision.hpp"
+
+namespace bitscale {
+
+// Median seconds of `runs` calls of work() after one warm-up call.
+double median_seconds(int runs, const std::function<void()>& work);
+
+// memcpy of `bytes`: bytes read + written per second.
+double memcpy_bytes_per_s(std::size_t bytes, int runs);
+
+// C = A * B, n x n, in the precision (fp32, fp16, bf16 as Eigen computes them on this CPU): FLOP/s, 2 n^3 per GEMM.
+double gemm_flops(ComputePrecision p, int n, int runs);
+
+struct CodecRate {
+  double encode_bytes_per_s = 0, decode_bytes_per_s = 0;  // fp32 bytes + wire bytes per second
+};
+// Encode and decode of n gradient-like values on the CPU.
+CodecRate codec_rate_cpu(const WireFormat& f, std::size_t n, int runs);
+
+std::string cpu_model_name();      // from /proc/cpuinfo, "" if unknown
+double host_memory_gib();          // MemTotal from /proc/meminfo, 0 if unknown
+
+}  // namespace bitscale

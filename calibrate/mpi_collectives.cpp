@@ -1,0 +1,155 @@
+#include "calibrate/mpi_collectives.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include "kernels/input_error.hpp"
+#include "kernels/wire_format.hpp"
+
+#define BITSCALE_MPI_CHECK(call)                                                                         \
+  do {                                                                                                   \
+    const int err_ = (call);                                                                             \
+    if (err_ != MPI_SUCCESS) throw std::runtime_error(std::string(__FILE__) + ": " #call " failed");    \
+  } while (0)
+
+namespace bitscale {
+
+namespace {
+
+// elementwise sums of 16-bit floats, rounded to nearest even in the format (the codec's definition)
+template <int kExponent, int kMantissa>
+void sum16(void* in, void* inout, int* len, MPI_Datatype*) {
+  static const MiniFloat f = make_minifloat(kExponent, kMantissa, false, false);
+  const auto* a = static_cast<const std::uint16_t*>(in);
+  auto* b = static_cast<std::uint16_t*>(inout);
+  for (int i = 0; i < *len; ++i) {
+    const float s = minifloat_decode(a[i], f) + minifloat_decode(b[i], f);
+    b[i] = static_cast<std::uint16_t>(minifloat_encode(s, f, false, 0));
+  }
+}
+
+struct TypeInfo {
+  MPI_Datatype datatype;
+  MPI_Op sum;
+  int bytes;
+};
+
+TypeInfo type_info(const std::string& type) {
+  static MPI_Op fp16_sum = MPI_OP_NULL, bf16_sum = MPI_OP_NULL;
+  if (fp16_sum == MPI_OP_NULL) {
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum16<5, 10>, 1, &fp16_sum));
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum16<8, 7>, 1, &bf16_sum));
+  }
+  if (type == "fp32") return {MPI_FLOAT, MPI_SUM, 4};
+  if (type == "fp16") return {MPI_UINT16_T, fp16_sum, 2};
+  if (type == "bf16") return {MPI_UINT16_T, bf16_sum, 2};
+  if (type == "int8") return {MPI_INT8_T, MPI_SUM, 1};
+  throw InputError("", "--types", type, "valid for the mpi backend: fp32, fp16, bf16, int8");
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+MpiSession::MpiSession() { MPI_Init(nullptr, nullptr); }
+MpiSession::~MpiSession() { MPI_Finalize(); }
+
+int mpi_agree(int code) {
+  int all = code;
+  MPI_Allreduce(&code, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return all;
+}
+
+MpiWorld mpi_world() {
+  MpiWorld w;
+  MPI_Comm_rank(MPI_COMM_WORLD, &w.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &w.size);
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  MPI_Get_processor_name(name, &len);
+  w.host.assign(name, static_cast<std::size_t>(len));
+  std::vector<char> all(static_cast<std::size_t>(w.size) * MPI_MAX_PROCESSOR_NAME, '\0');
+  std::vector<char> mine(MPI_MAX_PROCESSOR_NAME, '\0');
+  std::memcpy(mine.data(), name, static_cast<std::size_t>(len));
+  MPI_Allgather(mine.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
+                MPI_COMM_WORLD);
+  std::set<std::string> hosts;
+  for (int r = 0; r < w.size; ++r) hosts.insert(std::string(all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME));
+  w.nodes = static_cast<int>(hosts.size());
+  w.ranks_per_node = w.size / w.nodes;
+  return w;
+}
+
+double mpi_median(double value) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<double> all(static_cast<std::size_t>(size));
+  MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+  return median(all);
+}
+
+std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,
+                                            const std::vector<double>& sizes, int warmup, int iters,
+                                            const std::function<void(const MpiTiming&)>& on_row) {
+  int rank = 0, p = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &p);
+  std::vector<MpiTiming> out;
+  for (auto op : ops) {
+    for (const auto& type : types) {
+      const auto t = type_info(type);
+      for (double size : sizes) {
+        // whole elements; the scattered and exchanged ops need a whole number per rank
+        auto count = static_cast<std::int64_t>(size) / t.bytes;
+        const bool per_rank = op == CollectiveOp::allgather || op == CollectiveOp::reduce_scatter ||
+                              op == CollectiveOp::alltoall;
+        if (per_rank) count -= count % p;
+        if (count < (per_rank ? p : 1)) continue;
+        const auto bytes = static_cast<std::size_t>(count) * static_cast<std::size_t>(t.bytes);
+        std::vector<std::uint8_t> send(bytes, 1), recv(bytes, 0);
+        const int c = static_cast<int>(count);
+        const int share = static_cast<int>(count / p);
+        auto run = [&] {
+          switch (op) {
+            case CollectiveOp::allreduce:
+              return MPI_Allreduce(send.data(), recv.data(), c, t.datatype, t.sum, MPI_COMM_WORLD);
+            case CollectiveOp::allgather:
+              return MPI_Allgather(send.data(), share, t.datatype, recv.data(), share, t.datatype, MPI_COMM_WORLD);
+            case CollectiveOp::reduce_scatter:
+              return MPI_Reduce_scatter_block(send.data(), recv.data(), share, t.datatype, t.sum, MPI_COMM_WORLD);
+            case CollectiveOp::broadcast:
+              return MPI_Bcast(send.data(), c, t.datatype, 0, MPI_COMM_WORLD);
+            case CollectiveOp::alltoall:
+              return MPI_Alltoall(send.data(), share, t.datatype, recv.data(), share, t.datatype, MPI_COMM_WORLD);
+          }
+          return MPI_ERR_OTHER;
+        };
+        for (int i = 0; i < warmup; ++i) BITSCALE_MPI_CHECK(run());
+        std::vector<double> mine(static_cast<std::size_t>(iters)), slowest(static_cast<std::size_t>(iters));
+        for (int i = 0; i < iters; ++i) {
+          MPI_Barrier(MPI_COMM_WORLD);
+          const double start = MPI_Wtime();
+          BITSCALE_MPI_CHECK(run());
+          mine[static_cast<std::size_t>(i)] = MPI_Wtime() - start;
+        }
+        MPI_Allreduce(mine.data(), slowest.data(), iters, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        MpiTiming row{op, type, static_cast<double>(bytes), median(slowest),
+                      *std::min_element(slowest.begin(), slowest.end()),
+                      *std::max_element(slowest.begin(), slowest.end())};
+        out.push_back(row);
+        if (rank == 0 && on_row) on_row(row);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace bitscale

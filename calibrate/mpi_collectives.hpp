@@ -1,0 +1,50 @@
+// Collective microbenchmarks over MPI (OpenMPI): allreduce, allgather, reduce-scatter, broadcast and alltoall
+// for fp32, fp16, bf16 and int8 buffers, in nccl-tests' conventions (the size is the whole buffer: the
+// allreduce/broadcast buffer, the gathered output, the scattered input, the alltoall send buffer). Each size:
+// warm-up, then >= 20 timed iterations, each started after a barrier; an iteration's time is the slowest rank's;
+// the median is reported with the spread. fp16 and bf16 sums use the project's rounding (round to nearest even).
+// Call between MPI_Init and MPI_Finalize, on every rank.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/collectives.hpp"
+
+namespace bitscale {
+
+// MPI_Init on construction (with thread support "single"), MPI_Finalize on destruction.
+class MpiSession {
+ public:
+  MpiSession();
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+};
+
+// The same exit code on every rank: the largest.
+int mpi_agree(int code);
+
+struct MpiWorld {
+  int rank = 0, size = 1;
+  int nodes = 1, ranks_per_node = 1;  // hosts by processor name
+  std::string host;
+};
+MpiWorld mpi_world();
+
+struct MpiTiming {
+  CollectiveOp op = CollectiveOp::allreduce;
+  std::string type;
+  double bytes = 0;
+  double median_s = 0, min_s = 0, max_s = 0;
+};
+
+// `on_row` runs on rank 0 after each size (progress). Returns the timings on every rank.
+std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,
+                                            const std::vector<double>& sizes, int warmup, int iters,
+                                            const std::function<void(const MpiTiming&)>& on_row);
+
+// The median over ranks of a value every rank measured (each rank passes its own), on every rank.
+double mpi_median(double value);
+
+}  // namespace bitscale

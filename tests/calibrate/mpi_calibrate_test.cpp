@@ -1,0 +1,67 @@
+// End to end: `mpirun -np 2 bitscale calibrate --backend mpi` on this machine (shared memory, small sizes,
+// seconds), then the written profile must predict its own measured points within the error the fit reported.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "model/cluster.hpp"
+#include "model/collectives.hpp"
+
+namespace bitscale {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream s(line);
+  for (std::string cell; std::getline(s, cell, ',');) out.push_back(cell);
+  return out;
+}
+
+TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
+  ASSERT_EQ(std::system("command -v mpirun > /dev/null"), 0) << "mpirun not found: scripts/setup-deps installs it";
+  const auto dir = fs::temp_directory_path() / ("bitscale-mpi-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto profile = dir / "loopback.toml";
+  // root may run mpirun only when it says so; PMIX_MCA_gds=hash quiets a harmless PMIx warning
+  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
+                              "mpirun -np 2 --oversubscribe " + BITSCALE_BINARY +
+                              " calibrate --backend mpi --sizes 4096..4194304 --ops allreduce --types fp32 "
+                              "--iters 20 --warmup 3 --max-error 60 --out " + profile.string() + " > " +
+                              (dir / "log.txt").string() + " 2>&1";
+  const int code = std::system(command.c_str());
+  std::ifstream log(dir / "log.txt");
+  std::stringstream text;
+  text << log.rdbuf();
+  ASSERT_EQ(code, 0) << text.str();
+  const auto c = find_cluster(profile.string());
+  EXPECT_EQ(c.collective_library, "mpi");
+  EXPECT_GT(c.intra_node_gbps, 0);
+  EXPECT_GT(c.peak_tflops[0], 0);
+  std::ifstream csv(dir / "loopback.csv");
+  std::string line;
+  std::getline(csv, line);
+  ASSERT_EQ(line.rfind("op,type,ranks,nodes,bytes,median_s", 0), 0u) << line;
+  const auto fabric = make_fabric(c, 2);
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    const auto cell = split(line);
+    ASSERT_EQ(cell.size(), 12u) << line;
+    const double bytes = std::stod(cell[4]), measured = std::stod(cell[5]), max_error = std::stod(cell[11]);
+    const auto predicted = best_allreduce(fabric, bytes);
+    EXPECT_EQ(predicted.algorithm, Algorithm::ring);
+    EXPECT_LE(std::fabs(predicted.seconds / measured - 1), max_error + 1e-6) << bytes << "\n" << text.str();
+    ++rows;
+  }
+  EXPECT_EQ(rows, 11);  // 4 KiB .. 4 MiB doubling
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace bitscale
