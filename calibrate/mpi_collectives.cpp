@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -86,6 +89,31 @@ MpiWorld mpi_world() {
   w.nodes = static_cast<int>(hosts.size());
   w.ranks_per_node = w.size / w.nodes;
   return w;
+}
+
+std::string mpi_shared_temp_dir(const std::string& parent) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::vector<char> path(4096, '\0');
+  if (rank == 0) {
+    std::string pattern = parent + "/bitscale-rendezvous-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed under " + parent);
+    std::copy(buf.begin(), buf.end(), path.begin());
+  }
+  MPI_Bcast(path.data(), static_cast<int>(path.size()), MPI_CHAR, 0, MPI_COMM_WORLD);
+  return std::string(path.data());
+}
+
+void mpi_remove_dir(const std::string& dir) {
+  MPI_Barrier(MPI_COMM_WORLD);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 double mpi_median(double value) {

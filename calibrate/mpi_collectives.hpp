@@ -44,6 +44,10 @@ std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops
                                             const std::vector<double>& sizes, int warmup, int iters,
                                             const std::function<void(const MpiTiming&)>& on_row);
 
+// A fresh directory made by rank 0 under `parent` (every rank on the host sees it), its path on every rank.
+std::string mpi_shared_temp_dir(const std::string& parent);
+void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barrier
+
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);
 

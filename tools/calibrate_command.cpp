@@ -26,8 +26,6 @@ std::string today() {
   return fmt::format("{:%Y-%m-%d}", fmt::gmtime(now));
 }
 
-namespace {
-
 // The shipped profile whose GPU model (its first word, e.g. "A100") is a word of the log's GPU name.
 std::optional<std::string> profile_for_gpu(const std::string& gpu) {
   std::vector<std::string> words;
@@ -47,6 +45,8 @@ std::optional<std::string> profile_for_gpu(const std::string& gpu) {
   }
   return std::nullopt;
 }
+
+namespace {
 
 struct FitReport {
   PiecewiseFit fit;
@@ -154,7 +154,10 @@ int calibrate_from_logs(const CalibrateOptions& o, std::ostream& out, std::ostre
 void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command = app.add_subcommand("calibrate", "fit a cluster profile from nccl-tests logs or microbenchmarks");
   o.command->add_option("--from-nccl-tests", o.logs, "nccl-tests output files (all_reduce_perf and friends)");
-  o.command->add_option("--backend", o.backend, "run microbenchmarks: mpi (one process per rank, under mpirun)");
+  o.command->add_option("--backend", o.backend,
+                        "run microbenchmarks under mpirun, one process per rank: mpi, gloo, or nccl (one per GPU)");
+  o.command->add_option("--rendezvous", o.rendezvous,
+                        "gloo: a directory every rank sees, for the file store (default: the temporary directory)");
   o.command->add_option("--op", o.op, "the collective the logs measure (default: from the file names)");
   o.command->add_option("--base", o.base, "profile completing what was not measured (default: by the logs' GPU)");
   o.command->add_option("--out", o.out, "profile to write (atomically); without it the profile is printed");
@@ -168,17 +171,19 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command->add_flag("--force", o.force, "write the profile even when a fit misses --max-error");
 }
 
-int calibrate_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err);
+int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err);
 
 int run_calibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.logs.empty() && !o.backend.empty()) {
     throw InputError("", "--backend", o.backend, "give either --from-nccl-tests logs or a --backend, not both");
   }
   if (!o.logs.empty()) return calibrate_from_logs(o, out, err);
-  if (o.backend == "mpi") return calibrate_mpi(o, out, err);
-  if (o.backend.empty()) throw InputError("", "--backend", "", "missing: give --backend mpi or --from-nccl-tests LOG");
-  throw InputError("", "--backend", o.backend,
-                   "valid: mpi (gloo and nccl are not built yet; nccl-tests logs: --from-nccl-tests)");
+  if (o.backend == "mpi" || o.backend == "gloo") return calibrate_with_mpi(o, out, err);
+  if (o.backend.empty()) {
+    throw InputError("", "--backend", "", "missing: give --backend mpi|gloo|nccl or --from-nccl-tests LOG");
+  }
+  if (o.backend == "nccl") return calibrate_with_mpi(o, out, err);
+  throw InputError("", "--backend", o.backend, "valid: mpi, gloo, nccl (or --from-nccl-tests LOG)");
 }
 
 }  // namespace bitscale

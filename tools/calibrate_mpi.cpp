@@ -4,12 +4,16 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "calibrate/fit.hpp"
+#include "calibrate/gloo_collectives.hpp"
 #include "calibrate/host_bench.hpp"
 #include "calibrate/link_fit.hpp"
 #include "calibrate/mpi_collectives.hpp"
+#include "calibrate/nccl_collectives.hpp"
+#include "kernels/codec_cuda.hpp"
 #include "kernels/input_error.hpp"
 #include "model/cluster.hpp"
 #include "model/parse.hpp"
@@ -19,10 +23,12 @@
 namespace bitscale {
 
 std::string today();
+std::optional<std::string> profile_for_gpu(const std::string& gpu);
 
 namespace {
 
 struct MpiPlan {
+  std::string backend;  // mpi or gloo
   std::vector<double> sizes;
   std::vector<CollectiveOp> ops;
   std::vector<std::string> types;
@@ -32,12 +38,25 @@ struct MpiPlan {
 
 MpiPlan parse_plan(const CalibrateOptions& o) {
   MpiPlan p;
+  p.backend = o.backend;
   for (auto s : parse_int_list("--sizes", o.sizes, 1, std::int64_t{1} << 34)) p.sizes.push_back(static_cast<double>(s));
   for (const auto& op : parse_name_list("--ops", o.ops)) p.ops.push_back(parse_collective_op(op, "--ops"));
-  p.types = parse_name_list("--types", o.types);
+  const bool gloo = o.backend == "gloo", nccl = o.backend == "nccl";
+  // Gloo has no bf16; NCCL adds fp8: the default list follows the backend
+  const bool default_types = o.types == CalibrateOptions{}.types;
+  p.types = parse_name_list("--types", !default_types ? o.types
+                                       : gloo         ? "fp32,fp16,int8"
+                                       : nccl         ? "fp32,fp16,bf16,int8,fp8-e4m3,fp8-e5m2"
+                                                      : o.types);
   for (const auto& t : p.types) {
-    if (t != "fp32" && t != "fp16" && t != "bf16" && t != "int8") {
-      throw InputError("", "--types", t, "valid for the mpi backend: fp32, fp16, bf16, int8");
+    const bool known = t == "fp32" || t == "fp16" || t == "int8" || (!gloo && t == "bf16") ||
+                       (nccl && (t == "fp8-e4m3" || t == "fp8-e5m2"));
+    if (nccl && !known) {
+      throw InputError("", "--types", t, "valid for the nccl backend: fp32, fp16, bf16, int8, fp8-e4m3, fp8-e5m2");
+    }
+    if (!known) {
+      throw InputError("", "--types", t, gloo ? "valid for the gloo backend: fp32, fp16, int8 (Gloo has no bf16)"
+                                               : "valid for the mpi backend: fp32, fp16, bf16, int8");
     }
   }
   p.iters = static_cast<int>(parse_int("--iters", o.iters, 20, 100000));
@@ -57,31 +76,10 @@ std::string csv_path(const std::string& out) {
   return p.string();
 }
 
-int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, std::ostream& err) {
-  const auto world = mpi_world();
+// CPU ranks: memcpy, Eigen GEMM and the codecs, every rank at once (what one rank gets while the others run).
+// Every rank calls it (the medians are collective); the profile is meaningful on rank 0.
+ClusterProfile measure_host(const MpiWorld& world, const std::string& command, std::ostream& out) {
   const bool root = world.rank == 0;
-  if (world.size < 2) {
-    throw InputError("", "--backend", "mpi",
-                     "needs >= 2 processes: run it under mpirun (mpirun -np 2 bitscale calibrate --backend mpi ...)");
-  }
-  if (root) {
-    out << fmt::format("# bitscale calibrate --backend mpi: {} ranks on {} host{} ({}), {} iterations after {} "
-                       "warm-up, time = slowest rank, median\n",
-                       world.size, world.nodes, world.nodes == 1 ? "" : "s", world.host, plan.iters, plan.warmup);
-    out << fmt::format("# {:>14} {:>6} {:>12} {:>12} {:>10} {:>9} {:>9} {:>10} {:>10}\n", "op", "type", "size (B)",
-                       "count", "time (us)", "algbw", "busbw", "min (us)", "max (us)")
-        << std::flush;
-  }
-  const auto timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters,
-                                            [&](const MpiTiming& t) {
-    const double algbw = t.bytes / t.median_s / 1e9;
-    out << fmt::format("  {:>14} {:>6} {:>12.0f} {:>12.0f} {:>10.2f} {:>9.3f} {:>9.3f} {:>10.2f} {:>10.2f}\n",
-                       name(t.op), t.type, t.bytes, t.bytes / (t.type == "fp32" ? 4 : t.type == "int8" ? 1 : 2),
-                       t.median_s * 1e6, algbw, algbw * bus_factor(t.op, world.size), t.min_s * 1e6, t.max_s * 1e6)
-        << std::flush;
-  });
-
-  // host benchmarks, every rank at once: what one rank gets while the others run too
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
   const double memcpy_rate = mpi_median(memcpy_bytes_per_s(std::size_t{64} << 20, 5));
   const double gemm32 = mpi_median(gemm_flops(ComputePrecision::fp32, 512, 3));
@@ -93,19 +91,14 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
     const auto r = codec_rate_cpu(f, std::size_t{1} << 22, 3);
     codec_rates[f.name] = mpi_median(0.5 * (r.encode_bytes_per_s + r.decode_bytes_per_s));
   }
-  if (!root) return 0;
-  out << fmt::format("  memcpy {:.2f} GB/s (read + written); GEMM fp32 {:.2f}, fp16 {:.3f}, bf16 {:.3f} GFLOP/s\n",
-                     memcpy_rate / 1e9, gemm32 / 1e9, gemm16 / 1e9, gemmbf / 1e9);
-  for (const auto& [name, rate] : codec_rates) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
-
-  const std::string when = today();
-  const std::string command = fmt::format("bitscale calibrate --backend mpi, {} ranks on {} ({}), {}", world.size,
-                                          world.host, cpu_model_name(), when);
   ClusterProfile c;
-  c.name = o.out.empty() ? "mpi-calibrated" : std::filesystem::path(o.out).stem().string();
-  c.description = fmt::format("{}: {} MPI ranks on {} host(s) {}, calibrated by microbenchmarks", c.name, world.size,
-                              world.nodes, world.host);
-  c.source = o.out;
+  if (root) {
+    out << fmt::format("  memcpy {:.2f} GB/s (read + written); GEMM fp32 {:.2f}, fp16 {:.3f}, bf16 {:.3f} GFLOP/s\n",
+                       memcpy_rate / 1e9, gemm32 / 1e9, gemm16 / 1e9, gemmbf / 1e9);
+    for (const auto& [name, rate] : codec_rates) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
+  }
+  c.description = fmt::format("{} ranks on {} host(s) {}, calibrated by microbenchmarks", world.size, world.nodes,
+                              world.host);
   c.gpu_model = fmt::format("{} (one rank's share)", cpu_model_name().empty() ? "CPU" : cpu_model_name());
   c.gpu_memory_gib = std::max(1.0, host_memory_gib() / world.ranks_per_node);
   c.memory_reserved_gib = 0;
@@ -120,7 +113,6 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   c.gpus_per_node = world.ranks_per_node;
   c.intra_node_kind = "shared-memory";
   c.inter_node_kind = world.nodes > 1 ? "network" : "none (one host)";
-  c.collective_library = "mpi";
   c.sources["default_compute"] = "CPU ranks compute in fp32";
   c.sources["gpu.model"] = "/proc/cpuinfo; " + command;
   c.sources["gpu.memory_gib"] = "/proc/meminfo MemTotal shared by the host's ranks";
@@ -132,14 +124,127 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   c.sources["efficiency"] = "1: the peak rates are the achieved GEMM rates";
   c.sources["codecs"] = "bitscale codecs on 2^22 gradient-like values (16 MiB), mean of encode and decode, bytes read + "
                         "written per second, median over ranks run together; " + command;
+  return c;
+}
+
+// GPU ranks: cuBLAS GEMM, a device-to-device copy and the CUDA codecs, on every GPU at once; the profile starts
+// from the shipped one with this GPU (or --base) and replaces what was measured.
+ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, const std::string& gpu,
+                           const std::string& command, std::ostream& out) {
+  const bool root = world.rank == 0;
+  std::string base = o.base;
+  if (base.empty()) {
+    const auto match = profile_for_gpu(gpu);
+    if (!match) throw InputError("", "--base", "", "no shipped profile has the GPU '" + gpu + "': pass --base");
+    base = *match;
+  }
+  ClusterProfile c = find_cluster(base);
+  if (root) out << "# device: copy, cuBLAS GEMM 4096^3 and CUDA codecs, every GPU at the same time\n" << std::flush;
+  const double copy = mpi_median(device_copy_bytes_per_s(std::size_t{256} << 20, 20));
+  c.hbm_gbyte_per_s = copy / 1e9;
+  c.gpu_memory_gib = device_memory_gib();
+  c.gpu_model = gpu;
+  c.sources["gpu.hbm_gbyte_per_s"] = "device-to-device copy of 256 MiB, bytes read + written, median of 20; " + command;
+  c.sources["gpu.memory_gib"] = "cudaMemGetInfo total; " + command;
+  c.sources["gpu.model"] = "cudaGetDeviceProperties; " + command;
+  std::string achieved;
+  for (auto p : {ComputePrecision::fp32, ComputePrecision::tf32, ComputePrecision::fp16, ComputePrecision::bf16}) {
+    if (!c.supports(p)) continue;
+    const double rate = mpi_median(cublas_gemm_flops(p, 4096, 20));
+    achieved += fmt::format("{}{} {:.1f}", achieved.empty() ? "" : ", ", name(p), rate / 1e12);
+    if (p == ComputePrecision::fp16) {
+      // GEMM-like layers reach what cuBLAS reaches on a large GEMM; the datasheet peak stays the reference
+      const double fraction = std::min(1.0, rate / c.peak_flops(p));
+      c.efficiency[static_cast<int>(LayerKind::linear)] = fraction;
+      c.efficiency[static_cast<int>(LayerKind::conv)] = fraction;
+    }
+  }
+  c.sources["efficiency.linear"] = "cuBLAS fp16 GEMM 4096^3 over the datasheet peak (" + achieved + " TFLOP/s); " + command;
+  c.sources["efficiency.conv"] = c.sources["efficiency.linear"];
+  for (const auto& f : wire_formats()) {
+    if (f.name == "fp32") continue;
+    const auto t = time_codec_cuda(f, std::size_t{1} << 24, 20);
+    const double bytes = 4.0 * (1 << 24) + static_cast<double>(wire_size(f, std::size_t{1} << 24));
+    c.codec_gbyte_per_s[f.name] = mpi_median(0.5 * (bytes / t.encode_s + bytes / t.decode_s)) / 1e9;
+  }
+  c.sources["codecs"] = "bitscale CUDA codecs on 2^24 values, mean of encode and decode (CUDA events, median of 20); " +
+                        command;
+  if (root) {
+    out << fmt::format("  copy {:.1f} GB/s; GEMM TFLOP/s: {}\n", copy / 1e9, achieved);
+    for (const auto& [name, rate] : c.codec_gbyte_per_s) out << fmt::format("  codec {:<11} {:.1f} GB/s\n", name, rate);
+  }
+  c.description = fmt::format("{} GPUs ({}) on {} host(s), calibrated by microbenchmarks on the base profile {}",
+                              world.size, gpu, world.nodes, base);
+  return c;
+}
+
+int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, std::ostream& err) {
+  const auto world = mpi_world();
+  const bool root = world.rank == 0;
+  if (world.size < 2) {
+    throw InputError("", "--backend", "mpi",
+                     "needs >= 2 processes: run it under mpirun (mpirun -np 2 bitscale calibrate --backend mpi ...)");
+  }
+  if (root) {
+    out << fmt::format("# bitscale calibrate --backend {}: {} ranks on {} host{} ({}), {} iterations after {} "
+                       "warm-up, time = slowest rank, median\n",
+                       plan.backend, world.size, world.nodes, world.nodes == 1 ? "" : "s", world.host, plan.iters,
+                       plan.warmup);
+    out << fmt::format("# {:>14} {:>6} {:>12} {:>12} {:>10} {:>9} {:>9} {:>10} {:>10}\n", "op", "type", "size (B)",
+                       "count", "time (us)", "algbw", "busbw", "min (us)", "max (us)")
+        << std::flush;
+  }
+  const auto print_row = [&](const MpiTiming& t) {
+    const double algbw = t.bytes / t.median_s / 1e9;
+    const int element = t.type.starts_with("fp32") ? 4 : t.type.starts_with("int8") ? 1 : 2;
+    out << fmt::format("  {:>14} {:>6} {:>12.0f} {:>12.0f} {:>10.2f} {:>9.3f} {:>9.3f} {:>10.2f} {:>10.2f}\n",
+                       name(t.op), t.type, t.bytes, t.bytes / element, t.median_s * 1e6, algbw,
+                       algbw * bus_factor(t.op, world.size), t.min_s * 1e6, t.max_s * 1e6)
+        << std::flush;
+  };
+  std::vector<MpiTiming> timings;
+  std::string gpu;
+  if (plan.backend == "nccl") {
+    gpu = nccl_select_device();
+    timings = time_nccl_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, print_row);
+  } else if (plan.backend == "gloo") {
+    // the file store lives in a fresh directory under the rendezvous parent; one host: loopback TCP
+    const auto dir = mpi_shared_temp_dir(o.rendezvous.empty() ? std::filesystem::temp_directory_path().string()
+                                                              : o.rendezvous);
+    try {
+      timings = time_gloo_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, dir,
+                                      world.nodes == 1 ? std::string("127.0.0.1") : world.host, print_row);
+    } catch (...) {
+      mpi_remove_dir(dir);
+      throw;
+    }
+    mpi_remove_dir(dir);
+  } else {
+    timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, print_row);
+  }
+
+  const std::string when = today();
+  const std::string command = fmt::format("bitscale calibrate --backend {}, {} ranks on {} ({}), {}", plan.backend,
+                                          world.size, world.host, gpu.empty() ? cpu_model_name() : gpu, when);
+  ClusterProfile c = plan.backend == "nccl" ? measure_gpu(o, world, gpu, command, out) : measure_host(world, command, out);
+  if (!root) return 0;
+  c.name = o.out.empty() ? plan.backend + "-calibrated" : std::filesystem::path(o.out).stem().string();
+  c.source = o.out;
+  c.collective_library = plan.backend;
 
   // fits: every op and type; allreduce fp32 sets the links
   std::ostringstream csv;
   csv << "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
          "fit_max_relative_error\n";
   bool ok = true;
-  for (auto op : plan.ops) {
-    for (const auto& type : plan.types) {
+  std::vector<std::pair<CollectiveOp, std::string>> series;
+  for (const auto& t : timings) {
+    if (std::find(series.begin(), series.end(), std::make_pair(t.op, t.type)) == series.end()) {
+      series.emplace_back(t.op, t.type);
+    }
+  }
+  for (const auto& [op, type] : series) {
+    {
       std::vector<double> bytes, seconds;
       std::vector<const MpiTiming*> rows;
       for (const auto& t : timings) {
@@ -169,7 +274,8 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
                            type, 100 * fit.max_relative_error, plan.max_error);
         ok = false;
       }
-      if (op == CollectiveOp::allreduce && type == "fp32") {
+      // the links come from the bandwidth-optimal allreduce: MPI's own choice, or Gloo's ring
+      if (op == CollectiveOp::allreduce && type == (plan.backend == "gloo" ? "fp32/ring" : "fp32")) {
         c.intra_node_gbps = 1;  // placeholders: the fit sets them
         c.nics_per_node = c.gpus_per_node;
         c.nic_gbps = 1;
@@ -206,7 +312,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
 
 }  // namespace
 
-int calibrate_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
+int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
   const auto plan = parse_plan(o);  // bad flags fail before MPI starts, the same on every rank
   if (!o.out.empty()) {
     // a bad --out fails now, not after the measurements

@@ -329,5 +329,57 @@ TEST(Cli, CodecBadInput) {
   fs::remove_all(out.parent_path());
 }
 
+TEST(Cli, CalibrateFromLogs) {
+  const std::string data = std::string(BITSCALE_TEST_DATA_DIR) + "/nccl-tests/";
+  const auto out = scratch("a100.toml");
+  auto r = run({"calibrate", "--from-nccl-tests", data + "a100-8gpu_all_reduce_perf.log", "--out", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("R^2"), std::string::npos);
+  // the profile predicts the log: 1 GiB took 8166.8 us out of place, 8154.1 in place
+  const auto p = run({"collective", "--cluster", out.string(), "--bytes", "1GiB", "--gpus", "8", "--format", "json"});
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_NEAR(nlohmann::json::parse(p.out)["time_s"].get<double>(), 8154.1e-6, 0.05 * 8154.1e-6);
+  // a threshold no fit meets: exit 1, nothing written
+  const auto strict = scratch("strict.toml");
+  r = run({"calibrate", "--from-nccl-tests", data + "a100-8gpu_all_reduce_perf.log", "--max-error", "0.5", "--out",
+           strict.string()});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_FALSE(fs::exists(strict));
+  r = run({"calibrate", "--from-nccl-tests", data + "a100-8gpu_all_reduce_perf.log", "--max-error", "0.5", "--force",
+           "--out", strict.string()});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(fs::exists(strict));
+  // bad logs: exit 2, one line, nothing written
+  const auto never = scratch("never.toml");
+  const auto garbage = scratch("garbage_all_reduce_perf.log");
+  std::ofstream(garbage) << "this is not\na log\n";
+  const auto empty = scratch("empty_all_reduce_perf.log");
+  std::ofstream(empty).close();
+  const auto cut = scratch("cut_all_reduce_perf.log");
+  {
+    std::ifstream in(data + "a100-8gpu_all_reduce_perf.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    std::ofstream(cut) << s.str().substr(0, s.str().find("   4096 ") + 30);
+  }
+  for (const auto& log : {garbage, empty, cut, fs::path(data + "p4d-2node-no-ranks_all_reduce_perf.log"),
+                          fs::path("/nonexistent_all_reduce_perf.log")}) {
+    r = run({"calibrate", "--from-nccl-tests", log.string(), "--out", never.string()});
+    EXPECT_EQ(r.code, 2) << log << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(never));
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"calibrate"}, {"calibrate", "--backend", "ucx"},
+        {"calibrate", "--backend", "mpi", "--sizes", "0"}, {"calibrate", "--backend", "mpi", "--iters", "5"},
+        {"calibrate", "--backend", "gloo", "--types", "bf16"}, {"calibrate", "--backend", "mpi", "--ops", "allgather"},
+        {"calibrate", "--from-nccl-tests", data + "a100-8gpu_all_reduce_perf.log", "--base", "dgx-z"}}) {
+    r = run(args);
+    EXPECT_EQ(r.code, 2) << args.back() << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  fs::remove_all(out.parent_path());
+}
+
 }  // namespace
 }  // namespace bitscale
