@@ -48,7 +48,7 @@ struct PiecewiseFit {
 
 // The fewest regimes (up to max_regimes, each with >= min_points points) whose relative RMS is within
 // `target_relative_rms`, or the best with max_regimes.
-PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes = 3,
+PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes = 4,
                            double target_relative_rms = 0.05, int min_points = 4);
 
 }  // namespace bitscale
