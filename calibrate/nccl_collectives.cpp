@@ -54,6 +54,27 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Median seconds of `runs` runs of work() on the default stream, timed with CUDA events, after 3 warm-up runs.
+template <typename Work>
+double median_event_seconds(int runs, Work&& work) {
+  cudaEvent_t start, stop;
+  BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
+  BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
+  std::vector<double> t;
+  for (int r = 0; r < runs + 3; ++r) {
+    BITSCALE_CUDA_CHECK(cudaEventRecord(start));
+    work();
+    BITSCALE_CUDA_CHECK(cudaEventRecord(stop));
+    BITSCALE_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    BITSCALE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    if (r >= 3) t.push_back(ms * 1e-3);
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return median(t);
+}
+
 int local_rank() {
   MPI_Comm local;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local);
@@ -191,51 +212,26 @@ double cublas_gemm_flops(ComputePrecision p, int n, int runs) {
   BITSCALE_CUDA_CHECK(cudaMemset(a, 0, bytes));
   BITSCALE_CUDA_CHECK(cudaMemset(b, 0, bytes));
   const float alpha = 1.0f, beta = 0.0f;
-  cudaEvent_t start, stop;
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<double> t;
-  for (int r = 0; r < runs + 3; ++r) {
-    BITSCALE_CUDA_CHECK(cudaEventRecord(start));
+  const double seconds = median_event_seconds(runs, [&] {
     BITSCALE_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a, data, n, b, data, n, &beta,
                                        c, data, n, compute, CUBLAS_GEMM_DEFAULT));
-    BITSCALE_CUDA_CHECK(cudaEventRecord(stop));
-    BITSCALE_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    BITSCALE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    if (r >= 3) t.push_back(ms * 1e-3);
-  }
+  });
   cudaFree(a);
   cudaFree(b);
   cudaFree(c);
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
   cublasDestroy(handle);
-  return 2.0 * n * static_cast<double>(n) * n / median(t);
+  return 2.0 * n * static_cast<double>(n) * n / seconds;
 }
 
 double device_copy_bytes_per_s(std::size_t bytes, int runs) {
   void *a = nullptr, *b = nullptr;
   BITSCALE_CUDA_CHECK(cudaMalloc(&a, bytes));
   BITSCALE_CUDA_CHECK(cudaMalloc(&b, bytes));
-  cudaEvent_t start, stop;
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<double> t;
-  for (int r = 0; r < runs + 3; ++r) {
-    BITSCALE_CUDA_CHECK(cudaEventRecord(start));
-    BITSCALE_CUDA_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice));
-    BITSCALE_CUDA_CHECK(cudaEventRecord(stop));
-    BITSCALE_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    BITSCALE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    if (r >= 3) t.push_back(ms * 1e-3);
-  }
+  const double seconds = median_event_seconds(
+      runs, [&] { BITSCALE_CUDA_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice)); });
   cudaFree(a);
   cudaFree(b);
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return 2.0 * static_cast<double>(bytes) / median(t);
+  return 2.0 * static_cast<double>(bytes) / seconds;
 }
 
 double device_memory_gib() {

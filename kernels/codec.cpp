@@ -91,16 +91,20 @@ __attribute__((target("avx2,f16c"))) void fp16_encode_avx2(const float* in, std:
   for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
 }
 
-__attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, float* out, std::size_t n,
-                                                            const MiniFloat& f, bool accumulate) {
+// Decoding of 16-bit floats, 8 at a time: `widen` turns 8 codes into 8 fp32 values (exact for every non-NaN
+// code); a lane holding a NaN code (above `inf` once the sign is cleared) is redone by the scalar definition.
+template <typename Widen>
+__attribute__((target("avx2,f16c"))) void half_decode_avx2(const std::byte* in, float* out, std::size_t n,
+                                                            const MiniFloat& f, bool accumulate, std::int16_t inf,
+                                                            Widen widen) {
   const bool stream = streamable(out, 4 * n, accumulate);
   std::size_t i = 0;
-  const __m128i exp_mask = _mm_set1_epi16(0x7FFF);
-  const __m128i inf = _mm_set1_epi16(0x7C00);
+  const __m128i abs_mask = _mm_set1_epi16(0x7FFF);
+  const __m128i inf_bits = _mm_set1_epi16(inf);
   for (; i + 8 <= n; i += 8) {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
-    __m256 x = _mm256_cvtph_ps(h);
-    if (_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_and_si128(h, exp_mask), inf)) != 0) {
+    __m256 x = widen(h);
+    if (_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_and_si128(h, abs_mask), inf_bits)) != 0) {
       alignas(32) float tmp[8];
       for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
       x = _mm256_load_ps(tmp);
@@ -113,6 +117,19 @@ __attribute__((target("avx2,f16c"))) void fp16_decode_avx2(const std::byte* in, 
     const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
     out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
+}
+
+struct WidenFp16 {
+  __attribute__((target("avx2,f16c"))) __m256 operator()(__m128i h) const { return _mm256_cvtph_ps(h); }
+};
+struct WidenBf16 {
+  __attribute__((target("avx2"))) __m256 operator()(__m128i h) const {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+};
+
+void fp16_decode_avx2(const std::byte* in, float* out, std::size_t n, const MiniFloat& f, bool accumulate) {
+  half_decode_avx2(in, out, n, f, accumulate, 0x7C00, WidenFp16{});
 }
 
 __attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte* out, std::size_t n,
@@ -140,28 +157,8 @@ __attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte
   for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
 }
 
-__attribute__((target("avx2"))) void bf16_decode_avx2(const std::byte* in, float* out, std::size_t n,
-                                                       const MiniFloat& f, bool accumulate) {
-  const bool stream = streamable(out, 4 * n, accumulate);
-  std::size_t i = 0;
-  const __m128i abs_mask = _mm_set1_epi16(0x7FFF);
-  const __m128i inf = _mm_set1_epi16(0x7F80);
-  for (; i + 8 <= n; i += 8) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 2 * i));
-    __m256 x = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    if (_mm_movemask_epi8(_mm_cmpgt_epi16(_mm_and_si128(h, abs_mask), inf)) != 0) {
-      alignas(32) float tmp[8];
-      for (int j = 0; j < 8; ++j) tmp[j] = minifloat_decode(load_code(in + 2 * (i + j), 2), f);
-      x = _mm256_load_ps(tmp);
-    }
-    if (accumulate) x = add_canonical_avx2(_mm256_loadu_ps(out + i), x);
-    put8f(out + i, x, stream);
-  }
-  if (stream) _mm_sfence();
-  for (; i < n; ++i) {
-    const float v = minifloat_decode(load_code(in + 2 * i, 2), f);
-    out[i] = accumulate ? add_canonical(out[i], v) : v;
-  }
+void bf16_decode_avx2(const std::byte* in, float* out, std::size_t n, const MiniFloat& f, bool accumulate) {
+  half_decode_avx2(in, out, n, f, accumulate, 0x7F80, WidenBf16{});
 }
 
 // fp32 "encoding" is a copy with NaN made canonical; decoding likewise (and may accumulate)

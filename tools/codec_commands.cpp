@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "calibrate/host_bench.hpp"
 #include "kernels/codec.hpp"
 #include "kernels/codec_cuda.hpp"
 #include "kernels/cuda_device.hpp"
@@ -55,23 +56,6 @@ int cmd_list(std::ostream& out) {
   return 0;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-template <typename Work>
-double time_median(int runs, Work&& work) {
-  std::vector<double> t;
-  work();  // warm-up: page in the buffers
-  for (int r = 0; r < runs; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    work();
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return median(t);
-}
-
 int cmd_bench(const CodecCommands& c, std::ostream& out, std::ostream& err) {
   const auto sizes = [&] {
     std::vector<double> s;
@@ -99,7 +83,7 @@ int cmd_bench(const CodecCommands& c, std::ostream& out, std::ostream& err) {
     const auto x = c.gpu ? std::vector<float>() : gradient_like(n, 7);
     std::vector<float> y(c.gpu ? 0 : n);
     double copy_s = 0;
-    if (!c.gpu) copy_s = time_median(runs, [&] { std::memcpy(y.data(), x.data(), 4 * n); });
+    if (!c.gpu) copy_s = median_seconds(runs, [&] { std::memcpy(y.data(), x.data(), 4 * n); });
     for (const auto& f : formats) {
       if (tty) err << fmt::format("\r  {} {:.0f} bytes ...", f.name, size) << std::flush;
       double enc = 0, dec = 0;
@@ -111,8 +95,8 @@ int cmd_bench(const CodecCommands& c, std::ostream& out, std::ostream& err) {
         copy_s = t.copy_s;
       } else {
         std::vector<std::byte> w(wire_size(f, n));
-        enc = time_median(runs, [&] { encode_cpu(f, x, w); });
-        dec = time_median(runs, [&] { decode_cpu(f, w, y); });
+        enc = median_seconds(runs, [&] { encode_cpu(f, x, w); });
+        dec = median_seconds(runs, [&] { decode_cpu(f, w, y); });
       }
       const double copy_rate = 8.0 * static_cast<double>(n) / copy_s;
       const double enc_rate = (4.0 * static_cast<double>(n) + wire) / enc;

@@ -24,22 +24,30 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 
+// Runs `mpirun -np 2 bitscale ARGS` (root may run mpirun only when it says so; PMIX_MCA_gds=hash quiets a
+// harmless PMIx warning); returns the exit code, the output in `log`.
+int mpirun2(const std::string& args, const fs::path& dir, std::string& log) {
+  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
+                              "mpirun -np 2 --oversubscribe " + BITSCALE_BINARY + " " + args + " > " +
+                              (dir / "log.txt").string() + " 2>&1";
+  const int code = std::system(command.c_str());
+  std::ifstream in(dir / "log.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  log = text.str();
+  return code;
+}
+
 TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
   ASSERT_EQ(std::system("command -v mpirun > /dev/null"), 0) << "mpirun not found: scripts/setup-deps installs it";
   const auto dir = fs::temp_directory_path() / ("bitscale-mpi-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const auto profile = dir / "loopback.toml";
-  // root may run mpirun only when it says so; PMIX_MCA_gds=hash quiets a harmless PMIx warning
-  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
-                              "mpirun -np 2 --oversubscribe " + BITSCALE_BINARY +
-                              " calibrate --backend mpi --sizes 4096..4194304 --ops allreduce --types fp32 "
-                              "--iters 20 --warmup 3 --max-error 60 --out " + profile.string() + " > " +
-                              (dir / "log.txt").string() + " 2>&1";
-  const int code = std::system(command.c_str());
-  std::ifstream log(dir / "log.txt");
-  std::stringstream text;
-  text << log.rdbuf();
-  ASSERT_EQ(code, 0) << text.str();
+  std::string log;
+  ASSERT_EQ(mpirun2("calibrate --backend mpi --sizes 4096..4194304 --ops allreduce --types fp32 --iters 20 "
+                    "--warmup 3 --max-error 60 --out " + profile.string(), dir, log),
+            0)
+      << log;
   const auto c = find_cluster(profile.string());
   EXPECT_EQ(c.collective_library, "mpi");
   EXPECT_GT(c.intra_node_gbps, 0);
@@ -56,7 +64,7 @@ TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
     const double bytes = std::stod(cell[4]), measured = std::stod(cell[5]), max_error = std::stod(cell[11]);
     const auto predicted = best_allreduce(fabric, bytes);
     EXPECT_EQ(predicted.algorithm, Algorithm::ring);
-    EXPECT_LE(std::fabs(predicted.seconds / measured - 1), max_error + 1e-6) << bytes << "\n" << text.str();
+    EXPECT_LE(std::fabs(predicted.seconds / measured - 1), max_error + 1e-6) << bytes << "\n" << log;
     ++rows;
   }
   EXPECT_EQ(rows, 11);  // 4 KiB .. 4 MiB doubling
@@ -69,18 +77,13 @@ TEST(CalibrateMpi, GlooBackendWritesAProfile) {
   const auto dir = fs::temp_directory_path() / ("bitscale-gloo-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const auto profile = dir / "gloo.toml";
-  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
-                              "mpirun -np 2 --oversubscribe " + BITSCALE_BINARY +
-                              " calibrate --backend gloo --sizes 1024..8192 --ops allreduce --types fp32 --iters 20 "
-                              "--warmup 2 --force --rendezvous " + dir.string() + " --out " + profile.string() + " > " +
-                              (dir / "log.txt").string() + " 2>&1";
-  const int code = std::system(command.c_str());
-  std::ifstream log(dir / "log.txt");
-  std::stringstream text;
-  text << log.rdbuf();
-  ASSERT_EQ(code, 0) << text.str();
-  EXPECT_NE(text.str().find("fp32/ring"), std::string::npos) << text.str();
-  EXPECT_NE(text.str().find("fp32/halving-doubling"), std::string::npos);
+  std::string log;
+  ASSERT_EQ(mpirun2("calibrate --backend gloo --sizes 1024..8192 --ops allreduce --types fp32 --iters 20 --warmup 2 "
+                    "--force --rendezvous " + dir.string() + " --out " + profile.string(), dir, log),
+            0)
+      << log;
+  EXPECT_NE(log.find("fp32/ring"), std::string::npos) << log;
+  EXPECT_NE(log.find("fp32/halving-doubling"), std::string::npos);
   const auto c = find_cluster(profile.string());
   EXPECT_EQ(c.collective_library, "gloo");
   // the rendezvous directory made under --rendezvous is gone
