@@ -28,7 +28,7 @@ std::vector<std::string> split(const std::string& line) {
 // harmless PMIx warning); returns the exit code, the output in `log`.
 int mpirun2(const std::string& args, const fs::path& dir, std::string& log) {
   const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
-                              "mpirun -np 2 --oversubscribe " + BITSCALE_BINARY + " " + args + " > " +
+                              "timeout 180 mpirun -np 2 --oversubscribe " + BITSCALE_BINARY + " " + args + " > " +
                               (dir / "log.txt").string() + " 2>&1";
   const int code = std::system(command.c_str());
   std::ifstream in(dir / "log.txt");
@@ -78,10 +78,16 @@ TEST(CalibrateMpi, GlooBackendWritesAProfile) {
   fs::create_directories(dir);
   const auto profile = dir / "gloo.toml";
   std::string log;
-  ASSERT_EQ(mpirun2("calibrate --backend gloo --sizes 1024..8192 --ops allreduce --types fp32 --iters 20 --warmup 2 "
-                    "--force --rendezvous " + dir.string() + " --out " + profile.string(), dir, log),
-            0)
-      << log;
+  const std::string args = "calibrate --backend gloo --sizes 1024..8192 --ops allreduce --types fp32 --iters 20 "
+                           "--warmup 2 --force --rendezvous " + dir.string() + " --out " + profile.string();
+  // Gloo's TCP transport on two shared cores has failed an occasional run (a stall past its 30 s timeout):
+  // one retry, and the first failure's output is kept in the message
+  std::string first;
+  if (mpirun2(args, dir, first) != 0) {
+    ASSERT_EQ(mpirun2(args, dir, log), 0) << "first run:\n" << first << "\nsecond run:\n" << log;
+  } else {
+    log = first;
+  }
   EXPECT_NE(log.find("fp32/ring"), std::string::npos) << log;
   EXPECT_NE(log.find("fp32/halving-doubling"), std::string::npos);
   const auto c = find_cluster(profile.string());
