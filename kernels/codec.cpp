@@ -73,13 +73,16 @@ bool streamable(const void* p, std::size_t bytes, bool accumulate) {
 
 // ---- fp16 / bf16 with AVX2 and F16C -------------------------------------------------------------------------
 
-__attribute__((target("avx2,f16c"))) void fp16_encode_avx2(const float* in, std::byte* out, std::size_t n,
-                                                            const MiniFloat& f) {
+// Encoding to 16-bit floats, 8 at a time: `narrow` rounds 8 fp32 values to 8 codes as the scalar definition
+// does for every non-NaN value; lanes of a group holding a NaN are redone by the scalar definition.
+template <typename Narrow>
+__attribute__((target("avx2,f16c"))) void half_encode_avx2(const float* in, std::byte* out, std::size_t n,
+                                                            const MiniFloat& f, Narrow narrow) {
   const bool stream = streamable(out, 2 * n, false);
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(in + i);
-    __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m128i h = narrow(x);
     if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
       alignas(16) std::uint16_t fixed[8];
       for (int j = 0; j < 8; ++j) fixed[j] = static_cast<std::uint16_t>(minifloat_encode(in[i + j], f, false, 0));
@@ -89,6 +92,28 @@ __attribute__((target("avx2,f16c"))) void fp16_encode_avx2(const float* in, std:
   }
   if (stream) _mm_sfence();
   for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
+}
+
+struct NarrowFp16 {
+  __attribute__((target("avx2,f16c"))) __m128i operator()(__m256 x) const {
+    return _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+};
+// bf16: (u + 0x7FFF + lsb) >> 16 on the bit pattern, then 8 x 32 -> 8 x 16 bits in order
+struct NarrowBf16 {
+  __attribute__((target("avx2"))) __m128i operator()(__m256 x) const {
+    const __m256i u = _mm256_castps_si256(x);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF)), lsb), 16);
+    return _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xD8));
+  }
+};
+
+void fp16_encode_avx2(const float* in, std::byte* out, std::size_t n, const MiniFloat& f) {
+  half_encode_avx2(in, out, n, f, NarrowFp16{});
+}
+void bf16_encode_avx2(const float* in, std::byte* out, std::size_t n, const MiniFloat& f) {
+  half_encode_avx2(in, out, n, f, NarrowBf16{});
 }
 
 // Decoding of 16-bit floats, 8 at a time: `widen` turns 8 codes into 8 fp32 values (exact for every non-NaN
@@ -132,30 +157,6 @@ void fp16_decode_avx2(const std::byte* in, float* out, std::size_t n, const Mini
   half_decode_avx2(in, out, n, f, accumulate, 0x7C00, WidenFp16{});
 }
 
-__attribute__((target("avx2"))) void bf16_encode_avx2(const float* in, std::byte* out, std::size_t n,
-                                                       const MiniFloat& f) {
-  const bool stream = streamable(out, 2 * n, false);
-  std::size_t i = 0;
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i bias = _mm256_set1_epi32(0x7FFF);
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(in + i);
-    const __m256i u = _mm256_castps_si256(x);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
-    const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, bias), lsb), 16);
-    // pack 8 x 32 -> 8 x 16 bits in order
-    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0xD8);
-    __m128i h = _mm256_castsi256_si128(packed);
-    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)) != 0) {
-      alignas(16) std::uint16_t fixed[8];
-      for (int j = 0; j < 8; ++j) fixed[j] = static_cast<std::uint16_t>(minifloat_encode(in[i + j], f, false, 0));
-      h = _mm_load_si128(reinterpret_cast<const __m128i*>(fixed));
-    }
-    put16(out + 2 * i, h, stream);
-  }
-  if (stream) _mm_sfence();
-  for (; i < n; ++i) store_code(out + 2 * i, minifloat_encode(in[i], f, false, 0), 2);
-}
 
 void bf16_decode_avx2(const std::byte* in, float* out, std::size_t n, const MiniFloat& f, bool accumulate) {
   half_decode_avx2(in, out, n, f, accumulate, 0x7F80, WidenBf16{});

@@ -135,21 +135,31 @@ int calibrate_from_logs(const CalibrateOptions& o, std::ostream& out, std::ostre
   profile.description = fmt::format("{}: calibrated from nccl-tests logs ({}) on the base profile {}",
                                     profile.name, files, base);
   profile.source = o.out;
-  profile.validate();
-  if (!ok && !o.force) {
+  return finish_profile(profile, ok, o, out, err);
+}
+
+}  // namespace
+
+int finish_profile(const ClusterProfile& c, bool fits_ok, const CalibrateOptions& o, std::ostream& out,
+                   std::ostream& err, const std::vector<std::pair<std::string, std::string>>& extra) {
+  c.validate();
+  if (!fits_ok && !o.force) {
     err << "bitscale: no profile written (a fit missed --max-error; --force writes it anyway)\n";
     return 1;
   }
   if (o.out.empty()) {
-    out << '\n' << to_toml(profile);
-  } else {
-    write_file_atomically(o.out, to_toml(profile), "--out");
-    err << fmt::format("bitscale: wrote profile {} to {}\n", profile.name, o.out);
+    out << '\n' << to_toml(c);
+    return 0;
   }
+  write_file_atomically(o.out, to_toml(c), "--out");
+  std::string also;
+  for (const auto& [path, text] : extra) {
+    write_file_atomically(path, text, "--out");
+    also += " and " + path;
+  }
+  err << fmt::format("bitscale: wrote profile {} to {}{}\n", c.name, o.out, also);
   return 0;
 }
-
-}  // namespace
 
 void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command = app.add_subcommand("calibrate", "fit a cluster profile from nccl-tests logs or microbenchmarks");

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "model/cluster.hpp"
+
 namespace bitscale {
 
 struct CalibrateOptions {
@@ -18,6 +20,10 @@ struct CalibrateOptions {
 
 void add_calibrate_command(CLI::App& app, CalibrateOptions& o);
 int run_calibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err);
+// The end of every calibration: refuse (exit 1) when a fit missed --max-error without --force; else print the
+// profile, or write it and `extra` files (path, text) atomically.
+int finish_profile(const ClusterProfile& c, bool fits_ok, const CalibrateOptions& o, std::ostream& out,
+                   std::ostream& err, const std::vector<std::pair<std::string, std::string>>& extra = {});
 int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err);  // calibrate_mpi.cpp
 
 }  // namespace bitscale

@@ -294,20 +294,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
       }
     }
   }
-  c.validate();
-  if (!ok && !o.force) {
-    err << "bitscale: no profile written (a fit missed --max-error; --force writes it anyway)\n";
-    return 1;
-  }
-  if (o.out.empty()) {
-    out << '\n' << to_toml(c);
-  } else {
-    write_file_atomically(o.out, to_toml(c), "--out");
-    write_file_atomically(csv_path(o.out), csv.str(), "--out");
-    err << fmt::format("bitscale: wrote profile {} to {} and its measurements to {}\n", c.name, o.out,
-                       csv_path(o.out));
-  }
-  return 0;
+  return finish_profile(c, ok, o, out, err, {{csv_path(o.out), csv.str()}});
 }
 
 }  // namespace
