@@ -142,11 +142,23 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.intra_node_latency_us = intra.number("latency_us", kMaxLatencyUs, true);
 
   const auto inter = r.table("inter_node");
-  inter.only({"kind", "nics_per_node", "nic_bandwidth_gbps", "latency_us", "regime"});
+  inter.only({"kind", "nics_per_node", "nic_bandwidth_gbps", "latency_us", "regime", "topology", "nodes_per_leaf",
+              "oversubscription"});
   c.inter_node_kind = inter.text("kind");
   c.nics_per_node = inter.integer("nics_per_node", 1, 1024);
   c.nic_gbps = inter.number("nic_bandwidth_gbps", kMaxGbps);
   c.inter_node_latency_us = inter.number("latency_us", kMaxLatencyUs, true);
+  c.network_topology = inter.optional_text("topology").value_or("fat-tree");
+  if (c.network_topology != "fat-tree" && c.network_topology != "rail-optimized") {
+    throw InputError(source, "inter_node.topology", c.network_topology,
+                     "unknown topology; valid: fat-tree, rail-optimized");
+  }
+  c.nodes_per_leaf = inter.optional_integer("nodes_per_leaf", 1, 1 << 20).value_or(32);
+  c.oversubscription = inter.optional_number("oversubscription", 1000.0).value_or(1.0);
+  if (c.oversubscription < 1.0) {
+    throw InputError(source, "inter_node.oversubscription", format_value(c.oversubscription),
+                     "must be >= 1 (1: non-blocking)");
+  }
 
   if (r.has("collectives")) {
     const auto coll = r.table("collectives");
@@ -262,6 +274,9 @@ std::string to_toml(const ClusterProfile& c) {
   put(inter, c, "inter_node", "nics_per_node", c.nics_per_node);
   put(inter, c, "inter_node", "nic_bandwidth_gbps", c.nic_gbps);
   put(inter, c, "inter_node", "latency_us", c.inter_node_latency_us);
+  put(inter, c, "inter_node", "topology", c.network_topology);
+  put(inter, c, "inter_node", "nodes_per_leaf", c.nodes_per_leaf);
+  put(inter, c, "inter_node", "oversubscription", c.oversubscription);
   if (!c.inter_node_regimes.empty()) put(inter, c, "inter_node", "regime", regimes_toml(c.inter_node_regimes));
   doc.insert("inter_node", std::move(inter));
 

@@ -54,6 +54,12 @@ struct ClusterProfile {
   std::int64_t nics_per_node = 0;
   double nic_gbps = 0;
   double inter_node_latency_us = 0;
+  // fabric shape (model/topology.hpp): "fat-tree" (a node's NICs on one leaf switch) or "rail-optimized" (NIC i of
+  // every node on rail switch i); nodes_per_leaf nodes per leaf; leaf uplinks carry 1/oversubscription of what
+  // their ports bring in
+  std::string network_topology = "fat-tree";
+  std::int64_t nodes_per_leaf = 32;
+  double oversubscription = 1.0;
 
   // measured codec throughput (bytes read + written per second, in GB/s) by codec name; codecs not listed run at
   // codec_hbm_efficiency x hbm_gbyte_per_s

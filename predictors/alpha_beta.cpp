@@ -139,6 +139,7 @@ class AlphaBetaPredictor final : public Predictor {
     p.memory_per_gpu_bytes = mem.total();
     p.gpu_memory_bytes = gib(c.gpu_memory_gib);
     p.fits_in_memory = p.memory_per_gpu_bytes <= p.gpu_memory_bytes;
+    p.max_batch = max_batch(s, comm_buffers);
     if (!std::isfinite(p.step_time_s) || !std::isfinite(p.memory_per_gpu_bytes) || !(p.step_time_s > 0)) {
       throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
     }

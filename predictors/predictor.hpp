@@ -11,6 +11,7 @@
 #include "kernels/wire_format.hpp"
 #include "model/cluster.hpp"
 #include "model/collectives.hpp"
+#include "model/timeline.hpp"
 #include "model/precision.hpp"
 #include "model/workload.hpp"
 
@@ -21,6 +22,16 @@ std::string_view name(Overlap o);
 Overlap parse_overlap(std::string_view text, std::string_view field = "--overlap");
 
 inline constexpr double kDefaultBucketBytes = 25.0 * 1024 * 1024;  // PyTorch DDP bucket_cap_mb = 25
+// PyTorch DDP caps its first bucket (the last layers' gradients, ready first) at 1 MiB
+// (torch.distributed._DEFAULT_FIRST_BUCKET_BYTES) so that communication starts early
+inline constexpr double kDefaultFirstBucketBytes = 1024.0 * 1024;
+
+// Where codec kernels run in the timeline: on the compute stream (between backward kernels, as a DDP
+// communication hook launches them) or on a stream of their own (concurrent with compute; contention for the
+// GPU's memory bandwidth is not modelled).
+enum class CodecStream { compute, own };
+std::string_view name(CodecStream c);
+CodecStream parse_codec_stream(std::string_view text, std::string_view field = "--codec-stream");
 
 struct Scenario {
   const Workload* workload = nullptr;
@@ -34,6 +45,21 @@ struct Scenario {
   double bucket_bytes = kDefaultBucketBytes;  // of fp32 gradients: floor(bucket_bytes / 4) values per bucket
   std::optional<Algorithm> algorithm;         // forced allreduce algorithm
   Overlap overlap = Overlap::perfect;
+  double first_bucket_bytes = kDefaultFirstBucketBytes;  // timeline: cap of the first bucket
+  CodecStream codec_stream = CodecStream::compute;       // timeline
+  bool record_timeline = false;                          // timeline: keep the scheduled tasks (--explain, --trace)
+};
+
+// The scheduled step of the timeline predictor.
+struct BucketDetail {
+  std::int32_t first_layer = 0, last_layer = 0;  // backward order: the bucket holds layers last_layer..first_layer
+  double fp32_bytes = 0, wire_bytes = 0;
+  double ready_s = 0, comm_start_s = 0, comm_end_s = 0, done_s = 0;
+  std::string algorithm;
+};
+struct TimelineDetail {
+  TaskGraph graph;
+  std::vector<BucketDetail> buckets;
 };
 
 struct Prediction {
@@ -48,6 +74,8 @@ struct Prediction {
   double throughput_samples_per_s = 0, speedup = 0, speedup_vs_fp32_1gpu = 0, efficiency = 0;
   double memory_per_gpu_bytes = 0, gpu_memory_bytes = 0;
   bool fits_in_memory = true;
+  std::int64_t max_batch = 0;  // the largest batch per GPU that fits in memory (0: not even one sample)
+  std::shared_ptr<const TimelineDetail> timeline;  // when the scenario asked for it (timeline predictor)
 };
 
 class Predictor {
@@ -65,12 +93,17 @@ struct PredictorInfo {
 std::span<const PredictorInfo> predictor_table();
 // Throws InputError listing the valid names.
 std::unique_ptr<Predictor> make_predictor(std::string_view name);
-inline constexpr std::string_view kDefaultPredictor = "alpha-beta";
+inline constexpr std::string_view kDefaultPredictor = "timeline";
 
 // Checks what every predictor needs of a scenario (GPU count fits the cluster, the compute precision exists
 // on the GPU, positive batch and bucket); throws InputError.
 void validate(const Scenario& s);
 
+// The largest batch per GPU whose memory fits the GPU (memory grows linearly with the batch); 0 when even one
+// sample does not fit. `comm_buffer_bytes` as memory_per_gpu.
+std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes);
+
 std::unique_ptr<Predictor> make_alpha_beta_predictor();
+std::unique_ptr<Predictor> make_timeline_predictor();
 
 }  // namespace bitscale

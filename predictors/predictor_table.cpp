@@ -2,13 +2,18 @@
 #include <fmt/format.h>
 
 #include "kernels/input_error.hpp"
+#include "model/memory.hpp"
 #include "model/parse.hpp"
+#include <cmath>
 #include "predictors/predictor.hpp"
 
 namespace bitscale {
 
 namespace {
 constexpr PredictorInfo kPredictors[] = {
+    {"timeline", "task-graph simulation of one step: per-layer backward, DDP buckets, codec and communication "
+                 "streams, collectives as max-min fair flows on the topology graph (default)",
+     make_timeline_predictor},
     {"alpha-beta", "closed form: alpha-beta collectives, roofline compute, no overlap or perfect overlap",
      make_alpha_beta_predictor},
 };
@@ -27,6 +32,23 @@ std::unique_ptr<Predictor> make_predictor(std::string_view name) {
 
 std::string_view name(Overlap o) { return o == Overlap::none ? "none" : "perfect"; }
 
+std::string_view name(CodecStream c) { return c == CodecStream::compute ? "compute" : "own"; }
+
+CodecStream parse_codec_stream(std::string_view text, std::string_view field) {
+  if (text == "compute") return CodecStream::compute;
+  if (text == "own") return CodecStream::own;
+  throw InputError("", std::string(field), std::string(text), "unknown codec stream; valid: compute, own");
+}
+
+std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes) {
+  const auto& c = *s.cluster;
+  const auto zero = memory_per_gpu(*s.workload, c, s.compute, s.storage, s.optimizer, 0, comm_buffer_bytes);
+  const double per_sample = static_cast<double>(s.workload->activations()) * element_bytes(s.compute);
+  const double room = gib(c.gpu_memory_gib) - zero.total();
+  if (!(room >= per_sample) || !(per_sample > 0)) return 0;
+  return static_cast<std::int64_t>(std::min(std::floor(room / per_sample), 1e9));
+}
+
 Overlap parse_overlap(std::string_view text, std::string_view field) {
   if (text == "none") return Overlap::none;
   if (text == "perfect") return Overlap::perfect;
@@ -43,6 +65,9 @@ void validate(const Scenario& s) {
   }
   if (!(s.bucket_bytes >= 4096) || s.bucket_bytes > 1e15) {
     throw InputError("", "--bucket", format_value(s.bucket_bytes), "must be between 4 KiB and 1 PB");
+  }
+  if (!(s.first_bucket_bytes >= 4096) || s.first_bucket_bytes > 1e15) {
+    throw InputError("", "--first-bucket", format_value(s.first_bucket_bytes), "must be between 4 KiB and 1 PB");
   }
   if (!s.cluster->supports(s.compute)) {
     std::string have;

@@ -15,12 +15,15 @@
 #include "model/cluster.hpp"
 #include "model/collectives.hpp"
 #include "model/compute.hpp"
+#include "model/memory.hpp"
 #include "model/parse.hpp"
+#include "model/topology_collectives.hpp"
 #include "model/workload.hpp"
 #include "predictors/predictor.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/codec_commands.hpp"
 #include "tools/report.hpp"
+#include "tools/trace.hpp"
 
 namespace bitscale {
 
@@ -56,7 +59,11 @@ struct GridOptions {
   std::string overlap = "perfect";
   std::string format = "table";
   std::string out;
+  std::string first_bucket = "1MiB";
+  std::string codec_stream = "compute";
+  std::string trace;
   bool explain = false;
+  bool max_batch = false;
 };
 
 void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
@@ -79,8 +86,16 @@ void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
   cmd->add_option("--predictor", o.predictor, "predictor (see `bitscale predictors`)")->capture_default_str();
   cmd->add_option("--algorithm", o.algorithm,
                   "force the allreduce algorithm: ring, tree, halving-doubling, hierarchical, gather");
-  cmd->add_option("--overlap", o.overlap, "none or perfect overlap of backward and communication")
+  cmd->add_option("--overlap", o.overlap,
+                  "perfect: buckets communicate as soon as ready (alpha-beta: full overlap); none: after the backward "
+                  "pass")
       ->capture_default_str();
+  cmd->add_option("--first-bucket", o.first_bucket, "timeline: cap of the first bucket (DDP: 1 MiB)")
+      ->capture_default_str();
+  cmd->add_option("--codec-stream", o.codec_stream,
+                  "timeline: codec kernels on the compute stream or on a stream of their own (compute, own)")
+      ->capture_default_str();
+  cmd->add_flag("--max-batch", o.max_batch, "predict at the largest batch per GPU that fits in GPU memory");
   cmd->add_option("--out,-o", o.out, "write the output to this file (atomically) instead of stdout");
 }
 
@@ -97,6 +112,10 @@ struct Grid {
   double bucket_bytes = kDefaultBucketBytes;
   std::optional<Algorithm> algorithm;
   Overlap overlap = Overlap::perfect;
+  double first_bucket_bytes = kDefaultFirstBucketBytes;
+  CodecStream codec_stream = CodecStream::compute;
+  bool max_batch = false;
+  bool record_timeline = false;
   std::unique_ptr<Predictor> predictor;
 };
 
@@ -123,6 +142,10 @@ Grid parse_grid(const GridOptions& o) {
   g.bucket_bytes = parse_bytes("--bucket", o.bucket, kMaxBucketBytes);
   if (!o.algorithm.empty()) g.algorithm = parse_algorithm(o.algorithm);
   g.overlap = parse_overlap(o.overlap);
+  g.first_bucket_bytes = parse_bytes("--first-bucket", o.first_bucket, kMaxBucketBytes);
+  g.codec_stream = parse_codec_stream(o.codec_stream);
+  g.max_batch = o.max_batch;
+  if (o.max_batch && !o.batch.empty()) throw InputError("", "--max-batch", "", "goes without --batch");
   return g;
 }
 
@@ -147,7 +170,20 @@ std::vector<Prediction> run_grid(const Grid& g) {
           s.bucket_bytes = g.bucket_bytes;
           s.algorithm = g.algorithm;
           s.overlap = g.overlap;
-          out.push_back(g.predictor->predict(s));
+          s.first_bucket_bytes = g.first_bucket_bytes;
+          s.codec_stream = g.codec_stream;
+          s.record_timeline = g.record_timeline;
+          auto p = g.predictor->predict(s);
+          if (g.max_batch) {
+            if (p.max_batch < 1) {
+              throw InputError("", "--max-batch", "",
+                               fmt::format("not even one sample per GPU fits: {:.2f} GiB needed at batch 1, the GPU has "
+                                           "{:g} GiB", p.memory_per_gpu_bytes / gib(1), cluster.gpu_memory_gib));
+            }
+            s.batch = p.max_batch;
+            p = g.predictor->predict(s);
+          }
+          out.push_back(std::move(p));
         }
       }
     }
@@ -211,16 +247,20 @@ std::string explain(const Grid& g, const Prediction& p) {
     o << fmt::format("  buckets     {} of up to {:.2f} MiB (fp32); one full bucket is {:.2f} MB on the wire\n", p.buckets,
                      g.bucket_bytes / 1048576.0, bucket_wire / 1e6);
     const double payload = bucket_wire - wire.bucket_scale_bytes;
-    o << "  one bucket  ";
+    const bool flows = p.predictor == "timeline";
+    auto seconds = [&](Algorithm a) {
+      return flows ? topology_collective_seconds(cluster, f, payload, a)
+                   : (a == Algorithm::gather ? gather_reduce(f, payload).seconds : allreduce_seconds(f, payload, a));
+    };
+    o << (flows ? "  one bucket  (flows on the topology graph) " : "  one bucket  ");
     if (p.algorithm != "gather") {
       for (auto a : allreduce_algorithms()) {
         const bool runs = (f.allreduce_mask & (1u << static_cast<unsigned>(a))) != 0;
-        o << fmt::format("{} {:.3f} ms{}  ", name(a), allreduce_seconds(f, payload, a) * 1e3,
+        o << fmt::format("{} {:.3f} ms{}  ", name(a), seconds(a) * 1e3,
                          std::string(name(a)) == p.algorithm ? " (chosen)" : (runs ? "" : " (not in " + cluster.collective_library + ")"));
       }
     } else {
-      o << fmt::format("gather (allgather of {} compressed copies) {:.3f} ms", p.gpus,
-                       gather_reduce(f, payload).seconds * 1e3);
+      o << fmt::format("gather (allgather of {} compressed copies) {:.3f} ms", p.gpus, seconds(Algorithm::gather) * 1e3);
     }
     o << "\n";
   }
@@ -243,20 +283,38 @@ std::string explain(const Grid& g, const Prediction& p) {
                    p.comm_s * 1e3, p.step_time_no_overlap_s * 1e3);
   o << fmt::format("              perfect overlap: forward + optimizer + max(backward + codec, comm) = {:.3f} ms\n",
                    p.step_time_perfect_overlap_s * 1e3);
+  if (p.max_batch > 0) {
+    o << fmt::format("  memory      {:.2f} GiB of {:.2f} GiB per GPU; the largest batch that fits is {}\n",
+                     p.memory_per_gpu_bytes / gib(1), p.gpu_memory_bytes / gib(1), p.max_batch);
+  }
   return o.str();
 }
 
 int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   const auto format = parse_format(o.format);
-  const auto grid = parse_grid(o);
+  auto grid = parse_grid(o);
+  grid.record_timeline = o.explain || !o.trace.empty();
+  if (grid.record_timeline && o.predictor != "timeline") {
+    if (!o.trace.empty()) throw InputError("", "--trace", o.trace, "needs --predictor timeline");
+  }
   const auto rows = run_grid(grid);
-  if (o.explain && rows.size() != 1) {
-    throw InputError("", "--explain", "", "needs one configuration (a single --gpus, --precision, --compute and "
-                                          "--bandwidth-gbps value)");
+  for (const auto* flag : {o.explain ? "--explain" : nullptr, o.trace.empty() ? nullptr : "--trace"}) {
+    if (flag != nullptr && rows.size() != 1) {
+      throw InputError("", flag, "", "needs one configuration (a single --gpus, --precision, --compute and "
+                                     "--bandwidth-gbps value)");
+    }
   }
   if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
   auto text = render_predictions(rows, format);
-  if (o.explain) text += explain(grid, rows.front());
+  if (o.explain) {
+    text += explain(grid, rows.front());
+    if (rows.front().timeline) text += timeline_text(rows.front(), grid.workload);
+  }
+  if (!o.trace.empty()) {
+    write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
+    err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
+                       rows.front().timeline->graph.tasks().size(), o.trace);
+  }
   emit(text, o.out, out, err, rows.size());
   return 0;
 }
@@ -419,6 +477,8 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
       "predict", "predict one configuration, or a table over GPU counts and precisions (lists allowed)");
   add_grid_options(predict, predict_opts, true);
   predict->add_flag("--explain", predict_opts.explain, "show where the step time comes from (one configuration)");
+  predict->add_option("--trace", predict_opts.trace,
+                      "write the step's timeline in Chrome trace format (open in Perfetto or chrome://tracing)");
   predict->add_option("--format,-f", predict_opts.format, "table, json or csv")->capture_default_str();
 
   GridOptions sweep_opts;

@@ -47,6 +47,7 @@ std::vector<Field> prediction_fields(const Prediction& p) {
       {"memory_per_gpu_bytes", p.memory_per_gpu_bytes},
       {"gpu_memory_bytes", p.gpu_memory_bytes},
       {"fits_in_memory", p.fits_in_memory},
+      {"max_batch", p.max_batch},
       {"algorithm", p.algorithm},
       {"predictor", p.predictor},
   };

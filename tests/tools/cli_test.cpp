@@ -48,7 +48,7 @@ TEST(Cli, PredictJsonHasEveryContractField) {
   EXPECT_EQ(j["workload"], "resnet50");
   EXPECT_EQ(j["gpus"], 64);
   EXPECT_EQ(j["precision"], "fp16");
-  EXPECT_EQ(j["predictor"], "alpha-beta");
+  EXPECT_EQ(j["predictor"], "timeline");
   const double step = j["step_time_s"];
   EXPECT_NEAR(j["throughput_samples_per_s"].get<double>(), 64.0 * j["batch"].get<double>() / step, 1e-6);
   EXPECT_NEAR(j["efficiency"].get<double>(), j["speedup"].get<double>() / 64, 1e-12);

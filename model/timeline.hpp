@@ -1,0 +1,49 @@
+// Iteration timeline: a task graph over streams, scheduled as a GPU runs it. Each stream (the compute stream, a
+// codec stream, the communication stream) runs one task at a time, in the order its tasks become ready (all
+// their dependencies finished); among tasks ready at the same moment the lower priority value goes first
+// (a DDP communication hook launches its codec kernel as soon as a bucket is ready, before the next backward
+// kernel). Greedy list scheduling: the task that can start earliest is placed next, so every start time is the
+// later of its stream becoming free and its dependencies finishing.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace bitscale {
+
+enum class Stream { compute, codec, comm };
+inline constexpr int kStreamCount = 3;
+std::string_view name(Stream s);
+
+enum class TaskKind { forward, backward, absmax, scale_allreduce, encode, allreduce, gather, decode, optimizer };
+std::string_view name(TaskKind k);
+
+struct Task {
+  TaskKind kind = TaskKind::forward;
+  Stream stream = Stream::compute;
+  double duration_s = 0;
+  std::int32_t layer = -1, bucket = -1;
+  int priority = 1;
+  double start_s = 0, end_s = 0;
+};
+
+class TaskGraph {
+ public:
+  void reserve(std::size_t tasks);
+  // Adds a task after `deps` (ids of tasks already added); returns its id.
+  std::int32_t add(const Task& t, std::initializer_list<std::int32_t> deps);
+  std::int32_t add(const Task& t, std::span<const std::int32_t> deps);
+  // Places every task: fills start_s and end_s.
+  void schedule();
+  std::span<const Task> tasks() const { return tasks_; }
+  const Task& operator[](std::int32_t id) const { return tasks_[static_cast<std::size_t>(id)]; }
+  double end_s() const;  // the last end
+
+ private:
+  std::vector<Task> tasks_;
+  std::vector<std::int32_t> dep_offsets_{0}, deps_;
+};
+
+}  // namespace bitscale

@@ -1,0 +1,183 @@
+#include "model/topology_collectives.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
+#include "kernels/input_error.hpp"
+#include "model/flows.hpp"
+
+namespace bitscale {
+
+namespace {
+
+// Sum over steps of count x max over flows (fraction / rate); flows of one step in `fs`.
+class StepSum {
+ public:
+  StepSum(const Topology& t, std::vector<double> capacity) : t_(t), capacity_(std::move(capacity)) {}
+  void flow(std::int64_t a, std::int64_t b, double fraction) {
+    if (a == b) return;
+    t_.route(a, b, fs_.links);
+    fs_.close(fraction);
+  }
+  void end_step(double count) {
+    if (fs_.size() > 0 && count > 0) total_ += count * completion_seconds(capacity_, fs_);
+    fs_.clear();
+  }
+  double total() const { return total_; }
+
+ private:
+  const Topology& t_;
+  std::vector<double> capacity_;
+  FlowSet fs_;
+  double total_ = 0;
+};
+
+// rank at position q of ring channel c: nodes in order, the GPUs of each node rotated by c * g / channels
+std::int64_t ring_rank(std::int64_t q, std::int64_t c, std::int64_t channels, std::int64_t g) {
+  const std::int64_t node = q / g, j = q % g;
+  return node * g + (j + c * g / channels) % g;
+}
+
+void ring_step(StepSum& s, const Topology& t, std::int64_t channels, double fraction) {
+  const std::int64_t p = t.ranks(), g = t.gpus_per_node();
+  for (std::int64_t c = 0; c < channels; ++c) {
+    for (std::int64_t q = 0; q < p; ++q) s.flow(ring_rank(q, c, channels, g), ring_rank((q + 1) % p, c, channels, g), fraction);
+  }
+}
+
+}  // namespace
+
+double flow_seconds_per_byte(const Topology& t, Algorithm a, double intra_bps, double network_bps) {
+  const std::int64_t p = t.ranks(), g = t.gpus_per_node(), nodes = t.nodes();
+  if (p == 1) return 0;
+  StepSum s(t, t.capacities(intra_bps, network_bps));
+  const auto dp = static_cast<double>(p);
+  const std::int64_t channels = nodes > 1 ? g : 1;
+  switch (a) {
+    case Algorithm::ring:
+      ring_step(s, t, channels, 1.0 / (static_cast<double>(channels) * dp));
+      s.end_step(2.0 * (dp - 1));
+      break;
+    case Algorithm::gather:
+      ring_step(s, t, channels, 1.0 / static_cast<double>(channels));
+      s.end_step(dp - 1);
+      break;
+    case Algorithm::tree: {
+      for (std::int64_t tree = 0; tree < 2; ++tree) {
+        const std::int64_t head = (tree * g / 2) % g;
+        for (std::int64_t k = 0; k < nodes; ++k) {
+          // chain toward the head: position i+1 sends to position i
+          for (std::int64_t i = 0; i + 1 < g; ++i) {
+            s.flow(k * g + (head + i + 1) % g, k * g + (head + i) % g, 0.5);
+          }
+          if (k == 0 && tree == 0) continue;
+          if (tree == 0) {
+            s.flow(k * g + head, (k - 1) / 2 * g + head, 0.5);
+          } else {
+            const std::int64_t m = nodes - 1 - k;  // the mirrored tree
+            if (m == 0) continue;
+            s.flow(k * g + head, (nodes - 1 - (m - 1) / 2) * g + head, 0.5);
+          }
+        }
+      }
+      s.end_step(2.0);  // reduce up, broadcast down: the same links in reverse
+      break;
+    }
+    case Algorithm::halving_doubling: {
+      std::int64_t p2 = 1;
+      while (p2 * 2 <= p) p2 *= 2;
+      if (p2 < p) {
+        for (std::int64_t r = p2; r < p; ++r) s.flow(r, r - p2, 1.0);
+        s.end_step(2.0);
+      }
+      double fraction = 0.5;
+      for (std::int64_t d = 1; d < p2; d *= 2, fraction /= 2) {
+        for (std::int64_t r = 0; r < p2; ++r) s.flow(r, r ^ d, fraction);
+        s.end_step(2.0);
+      }
+      break;
+    }
+    case Algorithm::hierarchical: {
+      const auto dg = static_cast<double>(g), dn = static_cast<double>(nodes);
+      if (g > 1) {
+        for (std::int64_t k = 0; k < nodes; ++k) {
+          for (std::int64_t j = 0; j < g; ++j) s.flow(k * g + j, k * g + (j + 1) % g, 1.0 / dg);
+        }
+        s.end_step(2.0 * (dg - 1));
+      }
+      if (nodes > 1) {
+        for (std::int64_t j = 0; j < g; ++j) {
+          for (std::int64_t k = 0; k < nodes; ++k) s.flow(k * g + j, (k + 1) % nodes * g + j, 1.0 / (dg * dn));
+        }
+        s.end_step(2.0 * (dn - 1));
+      }
+      break;
+    }
+    default:
+      BITSCALE_CHECK(false) << "no flow expansion for " << name(a);
+  }
+  return s.total();
+}
+
+namespace {
+
+using ShapeKey = std::tuple<std::int64_t, std::int64_t, std::int64_t, bool, double, std::int64_t>;
+using CostKey = std::tuple<ShapeKey, int, double, double>;
+
+struct Cache {
+  std::mutex mutex;
+  std::map<CostKey, double> seconds_per_byte;
+  std::map<ShapeKey, std::shared_ptr<const Topology>> topologies;
+};
+
+Cache& cache() {
+  static Cache c;
+  return c;
+}
+
+double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f, Algorithm a) {
+  const ShapeKey shape{c.gpus_per_node, c.nics_per_node, c.nodes_per_leaf, c.network_topology == "rail-optimized",
+                       c.oversubscription, f.ranks};
+  const CostKey key{shape, static_cast<int>(a), f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu};
+  auto& k = cache();
+  std::shared_ptr<const Topology> topo;
+  {
+    std::lock_guard lock(k.mutex);
+    if (auto it = k.seconds_per_byte.find(key); it != k.seconds_per_byte.end()) return it->second;
+    if (auto it = k.topologies.find(shape); it != k.topologies.end()) topo = it->second;
+  }
+  if (!topo) topo = std::make_shared<const Topology>(c, f.ranks);
+  const double spb = flow_seconds_per_byte(*topo, a, f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu);
+  std::lock_guard lock(k.mutex);
+  if (k.topologies.size() > 64) k.topologies.clear();  // graphs are large; flow results are small
+  k.topologies.emplace(shape, topo);
+  k.seconds_per_byte.emplace(key, spb);
+  return spb;
+}
+
+}  // namespace
+
+double topology_collective_seconds(const ClusterProfile& c, const Fabric& fabric, double bytes, Algorithm a) {
+  if (fabric.ranks == 1) return 0;
+  const Fabric f = fabric.at(a == Algorithm::gather ? bytes * static_cast<double>(fabric.ranks) : bytes);
+  const double latency = a == Algorithm::gather ? ring_allgather_seconds(f, 0) : allreduce_seconds(f, 0, a);
+  return latency + bytes * cached_seconds_per_byte(c, f, a);
+}
+
+CollectiveTime topology_best_allreduce(const ClusterProfile& c, const Fabric& f, double bytes) {
+  CollectiveTime best{0, Algorithm::ring};
+  bool found = false;
+  for (auto a : allreduce_algorithms()) {
+    if ((f.allreduce_mask & (1u << static_cast<unsigned>(a))) == 0) continue;
+    const double t = topology_collective_seconds(c, f, bytes, a);
+    if (!found || t < best.seconds) best = {t, a};
+    found = true;
+  }
+  BITSCALE_CHECK(found) << "no allreduce algorithm allowed";
+  return best;
+}
+
+}  // namespace bitscale

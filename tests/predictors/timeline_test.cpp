@@ -1,0 +1,179 @@
+// The timeline predictor: limits that hold exactly, the bounds every schedule respects, memory by hand, and the
+// task graph's scheduling rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "model/compute.hpp"
+#include "model/timeline.hpp"
+#include "model/topology_collectives.hpp"
+#include "predictors/predictor.hpp"
+
+namespace bitscale {
+namespace {
+
+Scenario scenario(const Workload& w, const ClusterProfile& c, std::int64_t gpus, const std::string& precision) {
+  Scenario s;
+  s.workload = &w;
+  s.cluster = &c;
+  s.gpus = gpus;
+  s.precision = find_wire_format(precision);
+  s.compute = ComputePrecision::fp16;
+  s.storage = StoragePolicy::amp;
+  s.optimizer = Optimizer::momentum;
+  s.batch = 32;
+  return s;
+}
+
+TEST(TaskGraph, StreamsRunOneTaskAtATimeInReadyOrder) {
+  TaskGraph g;
+  const auto a = g.add({TaskKind::backward, Stream::compute, 2.0, 0, -1, 1}, {});
+  const auto b = g.add({TaskKind::backward, Stream::compute, 2.0, 1, -1, 1}, {a});
+  const auto enc = g.add({TaskKind::encode, Stream::compute, 1.0, -1, 0, 0}, {a});
+  const auto comm = g.add({TaskKind::allreduce, Stream::comm, 5.0, -1, 0, 0}, {enc});
+  const auto dec = g.add({TaskKind::decode, Stream::compute, 1.0, -1, 0, 0}, {comm});
+  g.schedule();
+  // at t = 2 both b and the encode are ready: the encode (priority 0) goes first, b waits until 3
+  EXPECT_DOUBLE_EQ(g[enc].start_s, 2.0);
+  EXPECT_DOUBLE_EQ(g[b].start_s, 3.0);
+  EXPECT_DOUBLE_EQ(g[comm].start_s, 3.0);
+  EXPECT_DOUBLE_EQ(g[comm].end_s, 8.0);
+  EXPECT_DOUBLE_EQ(g[dec].start_s, 8.0);
+  EXPECT_DOUBLE_EQ(g.end_s(), 9.0);
+}
+
+TEST(Timeline, OneGpuIsTheComputeSum) {
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx-a100");
+  const auto p = make_predictor("timeline")->predict(scenario(w, c, 1, "fp16"));
+  const auto sc = step_compute(w, c, ComputePrecision::fp16, StoragePolicy::amp, Optimizer::momentum, 32);
+  EXPECT_NEAR(p.step_time_s, sc.total_s(), 1e-12 * sc.total_s());
+  EXPECT_EQ(p.comm_s, 0);
+  EXPECT_EQ(p.codec_s, 0);
+  EXPECT_NEAR(p.speedup, 1.0, 1e-12);
+}
+
+TEST(Timeline, ZeroCommunicationGivesTheComputeSum) {
+  const auto w = find_workload("resnet50");
+  auto c = find_cluster("dgx-a100");
+  c.intra_node_gbps = 1e12;  // effectively free links and no latency
+  c.nic_gbps = 1e12;
+  c.intra_node_latency_us = 0;
+  c.inter_node_latency_us = 0;
+  const auto p = make_predictor("timeline")->predict(scenario(w, c, 64, "fp32"));
+  EXPECT_NEAR(p.step_time_s, p.compute_s, 1e-6 * p.compute_s);
+  EXPECT_NEAR(p.speedup, 64.0, 1e-4);
+}
+
+TEST(Timeline, OneBucketWithoutOverlapIsComputePlusCommunication) {
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx-a100");
+  auto s = scenario(w, c, 64, "fp32");
+  s.bucket_bytes = 1e9;
+  s.first_bucket_bytes = 1e9;
+  s.overlap = Overlap::none;
+  const auto p = make_predictor("timeline")->predict(s);
+  EXPECT_EQ(p.buckets, 1);
+  const double grad = 4.0 * static_cast<double>(w.parameters());
+  const double comm = topology_best_allreduce(c, make_fabric(c, 64), grad).seconds;
+  EXPECT_NEAR(p.comm_s, comm, 1e-12 * comm);
+  EXPECT_NEAR(p.step_time_s, p.compute_s + comm, 1e-12 * p.step_time_s);
+}
+
+TEST(Timeline, OverlapNeverBeatsTheLargerOfComputeAndCommunication) {
+  std::mt19937 rng(11);
+  const char* workloads[] = {"resnet50", "bert-large", "vgg16", "lstm-lm"};
+  const char* clusters[] = {"dgx-a100", "dgx1-v100", "commodity-a10"};
+  const char* precisions[] = {"fp32", "fp16", "fp8-e5m2", "int8-block", "dettmers8"};
+  for (int i = 0; i < 60; ++i) {
+    const auto w = find_workload(workloads[rng() % 4]);
+    auto c = find_cluster(clusters[rng() % 3]);
+    c.set_inter_node_gbps_per_gpu(std::pow(10.0, std::uniform_real_distribution<>(-1, 3)(rng)));
+    auto s = scenario(w, c, c.gpus_per_node << (rng() % 6), precisions[rng() % 5]);
+    s.compute = c.default_compute;
+    s.storage = default_storage(c.default_compute);
+    s.codec_stream = rng() % 2 ? CodecStream::own : CodecStream::compute;
+    const auto p = make_predictor("timeline")->predict(s);
+    const double floor = std::max(p.compute_s, p.comm_s);
+    EXPECT_GE(p.step_time_s, floor * (1 - 1e-12)) << w.name << " " << c.name << " " << p.gpus << " " << p.precision;
+    EXPECT_LE(p.step_time_s, p.step_time_no_overlap_s * (1 + 1e-12));
+    if (s.codec_stream == CodecStream::compute) {
+      EXPECT_GE(p.step_time_s, (p.compute_s + p.codec_s) * (1 - 1e-12));
+    }
+  }
+}
+
+TEST(Timeline, NoOverlapIsTheSumOfEverything) {
+  const auto w = find_workload("bert-large");
+  const auto c = find_cluster("dgx-h100");
+  for (const char* precision : {"fp16", "fp8-e4m3", "int8-block"}) {
+    auto s = scenario(w, c, 128, precision);
+    s.overlap = Overlap::none;
+    const auto p = make_predictor("timeline")->predict(s);
+    EXPECT_NEAR(p.step_time_s, p.compute_s + p.codec_s + p.comm_s, 1e-9 * p.step_time_s) << precision;
+  }
+}
+
+TEST(Timeline, MemoryOfResnet50Fp32MomentumByHand) {
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx-a100");
+  auto s = scenario(w, c, 1, "fp32");
+  s.compute = ComputePrecision::fp32;
+  s.storage = StoragePolicy::fp32;
+  const auto p = make_predictor("timeline")->predict(s);
+  // activations per sample (outputs of every conv, batchnorm, pool and fc), stage by stage with mid width m at
+  // side s after a first block at side t: first block 2m t^2 + 2m s^2 + 16m s^2, each other block 12 m s^2
+  auto stage = [](double m, double side, double first_side, int blocks) {
+    return 2 * m * first_side * first_side + 18 * m * side * side + (blocks - 1) * 12 * m * side * side;
+  };
+  const double stem = 2 * 64 * 112 * 112 + 64 * 56 * 56;
+  const double activations = stem + stage(64, 56, 56, 3) + stage(128, 28, 56, 4) + stage(256, 14, 28, 6) +
+                             stage(512, 7, 14, 3) + 2048 + 1000;
+  ASSERT_EQ(activations, 22'431'720);
+  // 25,557,032 parameters x (4 weights + 4 gradients + 4 momentum) + 32 x activations x 4 B + 1 GiB reserve
+  const double expected = 25'557'032.0 * 12 + 32 * activations * 4 + 1073741824.0;
+  EXPECT_DOUBLE_EQ(p.memory_per_gpu_bytes, expected);
+  // the largest batch: (80 GiB - 1 GiB - 306,684,384 B) / (22,431,720 x 4 B) = 941.96
+  EXPECT_EQ(p.max_batch, 941);
+}
+
+TEST(Timeline, CodecOnItsOwnStreamNeverSlowsAStep) {
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx1-v100");
+  for (const char* precision : {"fp16", "int8-block", "fp8-e4m3"}) {
+    auto s = scenario(w, c, 32, precision);
+    const auto shared = make_predictor("timeline")->predict(s);
+    s.codec_stream = CodecStream::own;
+    const auto own = make_predictor("timeline")->predict(s);
+    EXPECT_LE(own.step_time_s, shared.step_time_s * (1 + 1e-12)) << precision;
+  }
+}
+
+TEST(Timeline, BucketsFollowDdp) {
+  // resnet50's fc (2,049,000 parameters = 8.2 MB) alone fills the 1 MiB first bucket; then 25 MiB buckets
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx-a100");
+  auto s = scenario(w, c, 16, "fp32");
+  s.record_timeline = true;
+  const auto p = make_predictor("timeline")->predict(s);
+  ASSERT_NE(p.timeline, nullptr);
+  const auto& b = p.timeline->buckets;
+  ASSERT_EQ(static_cast<std::int64_t>(b.size()), p.buckets);
+  EXPECT_EQ(b.front().fp32_bytes, 4.0 * 2'049'000);
+  double total = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    total += b[i].fp32_bytes;
+    if (i > 0 && i + 1 < b.size()) {
+      EXPECT_GE(b[i].fp32_bytes, 25.0 * 1048576);
+    }
+    if (i > 0) {
+      EXPECT_GE(b[i].comm_start_s, b[i - 1].comm_end_s);  // one communication stream
+    }
+    EXPECT_GE(b[i].comm_start_s, b[i].ready_s);
+  }
+  EXPECT_EQ(total, 4.0 * static_cast<double>(w.parameters()));
+}
+
+}  // namespace
+}  // namespace bitscale
