@@ -3,7 +3,14 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -32,6 +39,7 @@ namespace {
 constexpr double kMaxBandwidthGbps = 1e6;  // 1 Pbit/s
 constexpr double kMaxBucketBytes = 1e12;
 constexpr double kMaxCollectiveBytes = 1e15;
+constexpr std::size_t kMaxConfigurations = 20'000'000;
 constexpr const char* kDefaultGpus = "1,8,64,256,1024";
 constexpr const char* kDefaultPrecisions = "fp32,fp16,bf16,fp8-e4m3,int8-block,dettmers8";
 
@@ -80,7 +88,7 @@ void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
   cmd->add_option("--storage", o.storage,
                   "weights and optimizer state: fp32, amp, standalone16, fp8 (default: from --compute)");
   cmd->add_option("--optimizer", o.optimizer, "sgd, momentum, adam (default: the workload's)");
-  cmd->add_option("--batch,-b", o.batch, "samples per GPU per step (default: the workload's)");
+  cmd->add_option("--batch,-b", o.batch, "samples per GPU per step, LIST (default: the workload's)");
   cmd->add_option("--bandwidth-gbps", o.bandwidth, "inter-node bandwidth per GPU in Gbit/s (LIST; default: profile)");
   cmd->add_option("--bucket", o.bucket, "gradient bucket size (fp32 bytes), e.g. 25MiB")->capture_default_str();
   cmd->add_option("--predictor", o.predictor, "predictor (see `bitscale predictors`)")->capture_default_str();
@@ -108,7 +116,7 @@ struct Grid {
   std::vector<std::optional<double>> bandwidths;
   std::optional<StoragePolicy> storage;
   Optimizer optimizer = Optimizer::momentum;
-  std::int64_t batch = 1;
+  std::vector<std::int64_t> batches;
   double bucket_bytes = kDefaultBucketBytes;
   std::optional<Algorithm> algorithm;
   Overlap overlap = Overlap::perfect;
@@ -138,7 +146,8 @@ Grid parse_grid(const GridOptions& o) {
   }
   if (!o.storage.empty()) g.storage = parse_storage_policy(o.storage);
   g.optimizer = o.optimizer.empty() ? g.workload.default_optimizer : parse_optimizer(o.optimizer);
-  g.batch = o.batch.empty() ? g.workload.default_batch : parse_int("--batch", o.batch, 1, 1'000'000'000);
+  g.batches = o.batch.empty() ? std::vector<std::int64_t>{g.workload.default_batch}
+                              : parse_int_list("--batch", o.batch, 1, 1'000'000'000);
   g.bucket_bytes = parse_bytes("--bucket", o.bucket, kMaxBucketBytes);
   if (!o.algorithm.empty()) g.algorithm = parse_algorithm(o.algorithm);
   g.overlap = parse_overlap(o.overlap);
@@ -149,45 +158,102 @@ Grid parse_grid(const GridOptions& o) {
   return g;
 }
 
-// Every prediction of the grid, computed before anything is written (a bad combination writes nothing).
-std::vector<Prediction> run_grid(const Grid& g) {
-  std::vector<Prediction> out;
+// Every prediction of the grid, computed before anything is written (a bad combination writes nothing), on
+// every core: configuration i goes to row i whatever thread computes it. Progress on a terminal for long grids.
+std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress) {
+  std::vector<ClusterProfile> clusters;
   for (const auto& bw : g.bandwidths) {
-    ClusterProfile cluster = g.cluster;
-    if (bw) cluster.set_inter_node_gbps_per_gpu(*bw);
-    for (auto compute : g.computes) {
-      for (const auto& precision : g.precisions) {
-        for (auto gpus : g.gpus) {
-          Scenario s;
-          s.workload = &g.workload;
-          s.cluster = &cluster;
-          s.gpus = gpus;
-          s.precision = precision;
-          s.compute = compute;
-          s.storage = g.storage.value_or(default_storage(compute));
-          s.optimizer = g.optimizer;
-          s.batch = g.batch;
-          s.bucket_bytes = g.bucket_bytes;
-          s.algorithm = g.algorithm;
-          s.overlap = g.overlap;
-          s.first_bucket_bytes = g.first_bucket_bytes;
-          s.codec_stream = g.codec_stream;
-          s.record_timeline = g.record_timeline;
-          auto p = g.predictor->predict(s);
-          if (g.max_batch) {
-            if (p.max_batch < 1) {
-              throw InputError("", "--max-batch", "",
-                               fmt::format("not even one sample per GPU fits: {:.2f} GiB needed at batch 1, the GPU has "
-                                           "{:g} GiB", p.memory_per_gpu_bytes / gib(1), cluster.gpu_memory_gib));
-            }
-            s.batch = p.max_batch;
-            p = g.predictor->predict(s);
-          }
-          out.push_back(std::move(p));
-        }
-      }
-    }
+    clusters.push_back(g.cluster);
+    if (bw) clusters.back().set_inter_node_gbps_per_gpu(*bw);
   }
+  const std::size_t n_gpus = g.gpus.size(), n_batch = g.batches.size(), n_prec = g.precisions.size(),
+                    n_comp = g.computes.size();
+  const std::size_t total = clusters.size() * n_comp * n_prec * n_gpus * n_batch;
+  if (total > kMaxConfigurations) {
+    throw InputError("", "configurations", std::to_string(total),
+                     fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
+  }
+  std::vector<Prediction> out(total);
+  auto one = [&](std::size_t i) {
+    std::size_t r = i;
+    const auto batch = g.batches[r % n_batch];
+    r /= n_batch;
+    const auto gpus = g.gpus[r % n_gpus];
+    r /= n_gpus;
+    const auto& precision = g.precisions[r % n_prec];
+    r /= n_prec;
+    const auto compute = g.computes[r % n_comp];
+    const auto& cluster = clusters[r / n_comp];
+    Scenario s;
+    s.workload = &g.workload;
+    s.cluster = &cluster;
+    s.gpus = gpus;
+    s.precision = precision;
+    s.compute = compute;
+    s.storage = g.storage.value_or(default_storage(compute));
+    s.optimizer = g.optimizer;
+    s.batch = batch;
+    s.bucket_bytes = g.bucket_bytes;
+    s.algorithm = g.algorithm;
+    s.overlap = g.overlap;
+    s.first_bucket_bytes = g.first_bucket_bytes;
+    s.codec_stream = g.codec_stream;
+    s.record_timeline = g.record_timeline;
+    auto p = g.predictor->predict(s);
+    if (g.max_batch) {
+      if (p.max_batch < 1) {
+        throw InputError("", "--max-batch", "",
+                         fmt::format("not even one sample per GPU fits: {:.2f} GiB needed at batch 1, the GPU has "
+                                     "{:g} GiB", p.memory_per_gpu_bytes / gib(1), cluster.gpu_memory_gib));
+      }
+      s.batch = p.max_batch;
+      p = g.predictor->predict(s);
+    }
+    out[i] = std::move(p);
+  };
+  const std::size_t threads =
+      total < 256 ? 1 : std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), 64);
+  std::atomic<std::size_t> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    constexpr std::size_t kChunk = 256;
+    while (!failed) {
+      const std::size_t begin = next.fetch_add(kChunk);
+      if (begin >= total) return;
+      try {
+        for (std::size_t i = begin; i < std::min(total, begin + kChunk); ++i) one(i);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+        return;
+      }
+      done += std::min(total, begin + kChunk) - begin;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  if (progress && total >= 100'000) {
+    // the main thread reports while the others work, then joins in
+    std::thread reporter([&] {
+      while (done < total && !failed) {
+        err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done.load(), total,
+                           100.0 * static_cast<double>(done.load()) / static_cast<double>(total))
+            << std::flush;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+      err << "\r" << std::string(60, ' ') << "\r" << std::flush;
+    });
+    worker();
+    for (auto& t : pool) t.join();
+    reporter.join();
+  } else {
+    worker();
+    for (auto& t : pool) t.join();
+  }
+  if (error) std::rethrow_exception(error);
   return out;
 }
 
@@ -297,7 +363,7 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   if (grid.record_timeline && o.predictor != "timeline") {
     if (!o.trace.empty()) throw InputError("", "--trace", o.trace, "needs --predictor timeline");
   }
-  const auto rows = run_grid(grid);
+  const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
   for (const auto* flag : {o.explain ? "--explain" : nullptr, o.trace.empty() ? nullptr : "--trace"}) {
     if (flag != nullptr && rows.size() != 1) {
       throw InputError("", flag, "", "needs one configuration (a single --gpus, --precision, --compute and "
@@ -305,6 +371,18 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
     }
   }
   if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
+  if (format == Format::csv) {  // streamed: a sweep may hold millions of rows
+    if (o.out.empty()) {
+      write_predictions_csv(out, rows);
+    } else {
+      write_file_atomically(o.out, "--out", [&](std::ostream& file) { write_predictions_csv(file, rows); });
+      err << fmt::format("bitscale: wrote {} row{} to {}\n", rows.size(), rows.size() == 1 ? "" : "s", o.out);
+    }
+    if (!o.trace.empty()) {
+      write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
+    }
+    return 0;
+  }
   auto text = render_predictions(rows, format);
   if (o.explain) {
     text += explain(grid, rows.front());

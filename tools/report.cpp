@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -167,7 +168,8 @@ void write_predictions_table(std::ostream& out, std::span<const Prediction> rows
   if (any_unfit) out << "! does not fit in GPU memory\n";
 }
 
-void write_file_atomically(const std::string& path, std::string_view text, std::string_view field) {
+void write_file_atomically(const std::string& path, std::string_view field,
+                           const std::function<void(std::ostream&)>& write) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path target(path);
@@ -182,7 +184,13 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError("", std::string(field), path, "cannot create a file in its directory");
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      fs::remove(tmp, ec);
+      throw;
+    }
     out.flush();
     if (!out) {
       out.close();
@@ -195,6 +203,31 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
     std::error_code ignored;
     fs::remove(tmp, ignored);
     throw InputError("", std::string(field), path, "cannot rename the finished file into place: " + ec.message());
+  }
+}
+
+void write_file_atomically(const std::string& path, std::string_view text, std::string_view field) {
+  write_file_atomically(path, field,
+                        [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
+}
+
+void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows) {
+  bool header = true;
+  std::string line;
+  for (const auto& p : rows) {
+    const auto fields = prediction_fields(p);
+    if (header) {
+      line.clear();
+      for (const auto& f : fields) line += (line.empty() ? "" : ",") + std::string(f.name);
+      out << line << '\n';
+      header = false;
+    }
+    line.clear();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (i) line += ',';
+      line += csv_cell(fields[i].value);
+    }
+    out << line << '\n';
   }
 }
 

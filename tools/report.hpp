@@ -2,6 +2,7 @@
 // JSON keys, the CSV columns and the table agree. Files are written atomically (temporary name, then rename).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -32,5 +33,11 @@ void write_predictions_table(std::ostream& out, std::span<const Prediction> rows
 // Writes `text` to `path` through a temporary file in the same directory and a rename, so a reader never sees
 // half a file. A missing directory or a directory given as the path is an InputError naming `field`.
 void write_file_atomically(const std::string& path, std::string_view text, std::string_view field);
+// The same, with the content streamed by `write` (an exception from it removes the temporary file).
+void write_file_atomically(const std::string& path, std::string_view field,
+                           const std::function<void(std::ostream&)>& write);
+
+// CSV of predictions, row by row (the same columns as write_csv over prediction_fields).
+void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows);
 
 }  // namespace bitscale

@@ -55,6 +55,39 @@ TEST(Cli, PredictJsonHasEveryContractField) {
   EXPECT_NEAR(j["exposed_comm_s"].get<double>(), step - j["compute_s"].get<double>(), 1e-12);
 }
 
+TEST(Cli, TraceHasOneEventPerTask) {
+  const auto path = scratch("trace.json");
+  const std::vector<std::string> args = {"predict", "-w", "resnet50", "-c", "dgx-a100", "-g", "64", "-p", "fp16"};
+  auto with_trace = args;
+  with_trace.insert(with_trace.end(), {"--format", "json", "--trace", path.string()});
+  const auto r = run(with_trace);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  std::ifstream in(path);
+  const auto trace = nlohmann::json::parse(in);
+  std::int64_t complete = 0;
+  double last_end = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["ph"] != "X") continue;
+    ++complete;
+    last_end = std::max(last_end, e["ts"].get<double>() + e["dur"].get<double>());
+  }
+  // forward, 109 backward layers, then encode, allreduce and decode per bucket, and the optimizer step
+  const std::int64_t buckets = j["buckets"];
+  EXPECT_EQ(complete, 1 + 109 + 3 * buckets + 1);
+  EXPECT_NEAR(last_end, j["step_time_s"].get<double>() * 1e6, 1e-6 * last_end);
+  fs::remove(path);
+}
+
+TEST(Cli, MaxBatchPredictsAtTheLargestBatchThatFits) {
+  const auto r = run({"predict", "-w", "resnet50", "-c", "dgx-a100", "-g", "1", "-p", "fp32", "--compute", "fp32",
+                      "--storage", "fp32", "--max-batch", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["batch"], 941);  // worked by hand in tests/predictors/timeline_test.cpp
+  EXPECT_EQ(j["fits_in_memory"], true);
+}
+
 TEST(Cli, SweepWritesOneRowPerConfiguration) {
   const auto path = scratch("sweep.csv");
   const auto r = run({"sweep", "-w", "resnet50", "-c", "dgx-a100", "--gpus", "1,2,4..1024", "--bandwidth-gbps",
@@ -134,6 +167,17 @@ TEST(Cli, BadInputMatrix) {
     profile.replace(profile.find("fp32 = 19.5"), 11, "");
     std::ofstream(no_fp32) << profile;
   }
+  const auto torus = scratch("torus.toml");
+  const auto undersubscribed = scratch("under.toml");
+  {
+    std::ostringstream text;
+    run_cli({"cluster", "show", "dgx-a100"}, text, text);
+    auto profile = text.str().substr(text.str().find("name = "));
+    auto at = profile.find("topology = \"rail-optimized\"");
+    std::ofstream(torus) << profile.substr(0, at) << "topology = \"torus\"" << profile.substr(at + 27);
+    at = profile.find("oversubscription = 1.0");
+    std::ofstream(undersubscribed) << profile.substr(0, at) << "oversubscription = 0.5" << profile.substr(at + 22);
+  }
   std::ofstream(bad_profile) << "name = \"x\"\n[gpu\n";
   std::ofstream(missing_field) << "name = \"x\"\ndefault_compute = \"fp32\"\n";
   std::ofstream(empty).close();
@@ -196,6 +240,18 @@ TEST(Cli, BadInputMatrix) {
       {{"predict", "--workload", "/nonexistent/w.toml"}, "--workload"},
       {{"predict", "--workload", empty.string()}, "name: missing"},
       {{"predict", "--nonsense"}, "--nonsense"},
+      {{"predict", "--cluster", torus.string()}, "inter_node.topology"},
+      {{"predict", "--cluster", undersubscribed.string()}, "inter_node.oversubscription"},
+      {{"predict", "--codec-stream", "side"}, "--codec-stream"},
+      {{"predict", "--first-bucket", "0"}, "--first-bucket"},
+      {{"predict", "--max-batch", "--batch", "8"}, "--max-batch"},
+      {{"predict", "-w", "gpt2-xl", "-c", "commodity-a10", "-g", "8", "--compute", "fp32", "--storage", "fp32",
+        "--max-batch"},
+       "--max-batch"},
+      {{"predict", "--gpus", "8,16", "--trace", scratch("t.json").string()}, "--trace"},
+      {{"predict", "--gpus", "8", "-p", "fp16", "--trace", "/nonexistent/dir/t.json"}, "--trace"},
+      {{"predict", "--gpus", "8", "-p", "fp16", "--predictor", "alpha-beta", "--trace", scratch("t.json").string()},
+       "--trace"},
       {{"collective", "--gpus", "8"}, "--bytes"},
       {{"collective", "--bytes", "1GiB", "--gpus", "0"}, "--gpus"},
       {{"collective", "--bytes", "-1", "--gpus", "8"}, "--bytes"},
