@@ -105,5 +105,7 @@ std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes);
 
 std::unique_ptr<Predictor> make_alpha_beta_predictor();
 std::unique_ptr<Predictor> make_timeline_predictor();
+std::unique_ptr<Predictor> make_dettmers2015_predictor();
+std::unique_ptr<Predictor> make_aps_predictor();
 
 }  // namespace bitscale

@@ -16,6 +16,12 @@ constexpr PredictorInfo kPredictors[] = {
      make_timeline_predictor},
     {"alpha-beta", "closed form: alpha-beta collectives, roofline compute, no overlap or perfect overlap",
      make_alpha_beta_predictor},
+    {"dettmers2015", "Dettmers 2015 (arXiv 1511.04561), reconstructed: one message per layer, each GPU sends its "
+                     "compressed gradient to every other GPU, overlapped with backward",
+     make_dettmers2015_predictor},
+    {"aps", "Auto-Precision Scaling (arXiv 1911.08907), reconstructed: per-layer low-precision allreduce after the "
+            "backward pass, one allreduce(MAX) of exponents per step",
+     make_aps_predictor},
 };
 }  // namespace
 
