@@ -48,6 +48,10 @@ struct Scenario {
   double first_bucket_bytes = kDefaultFirstBucketBytes;  // timeline: cap of the first bucket
   CodecStream codec_stream = CodecStream::compute;       // timeline
   bool record_timeline = false;                          // timeline: keep the scheduled tasks (--explain, --trace)
+  // parallelism (timeline): gpus = data x tensor x pipeline
+  std::int64_t tensor_parallel = 1, pipeline_parallel = 1;
+  std::int64_t microbatches = 1;  // per step and pipeline (gradient accumulation when pipeline_parallel is 1)
+  bool model_parallel_fc = false;  // linear layers split over the data-parallel ranks, activations exchanged
 };
 
 // The scheduled step of the timeline predictor.
@@ -75,6 +79,9 @@ struct Prediction {
   double memory_per_gpu_bytes = 0, gpu_memory_bytes = 0;
   bool fits_in_memory = true;
   std::int64_t max_batch = 0;  // the largest batch per GPU that fits in memory (0: not even one sample)
+  std::int64_t tensor_parallel = 1, pipeline_parallel = 1, microbatches = 1, data_parallel = 1;
+  double bubble_s = 0;  // pipeline fill and drain: the compute stream idle
+  double tensor_comm_s = 0, pipeline_comm_s = 0, model_parallel_comm_s = 0;  // blocking, included in comm_s
   std::shared_ptr<const TimelineDetail> timeline;  // when the scenario asked for it (timeline predictor)
 };
 

@@ -85,6 +85,21 @@ void validate(const Scenario& s) {
                      fmt::format("the {} of cluster {} has no such rate; it has: {}", s.cluster->gpu_model,
                                  s.cluster->name, have));
   }
+  for (auto [field, v] : {std::pair{"--tensor-parallel", s.tensor_parallel}, std::pair{"--pipeline-parallel", s.pipeline_parallel},
+                           std::pair{"--microbatches", s.microbatches}}) {
+    if (v < 1 || v > kMaxGpus) {
+      throw InputError("", field, std::to_string(v), fmt::format("must be between 1 and {}", kMaxGpus));
+    }
+  }
+  if (s.gpus % (s.tensor_parallel * s.pipeline_parallel) != 0) {
+    throw InputError("", "--gpus", std::to_string(s.gpus),
+                     fmt::format("must be a multiple of tensor x pipeline parallel = {}",
+                                 s.tensor_parallel * s.pipeline_parallel));
+  }
+  if (s.batch % s.microbatches != 0) {
+    throw InputError("", "--microbatches", std::to_string(s.microbatches),
+                     fmt::format("must divide the batch per GPU ({})", s.batch));
+  }
   if (s.algorithm && !s.precision.summable && *s.algorithm != Algorithm::gather) {
     throw InputError("", "--algorithm", std::string(name(*s.algorithm)),
                      fmt::format("precision {} cannot be summed on the wire: only gather applies", s.precision.name));

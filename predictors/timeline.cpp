@@ -12,10 +12,30 @@
 //   optimizer        on the compute stream after every bucket is done and the backward pass has ended
 //   overlap none     the buckets' work waits for the end of the backward pass and runs one bucket after the
 //                    other (no overlap at all: the step is compute + codec + communication)
-// Step time = end of the optimizer; exposed communication = step - compute (forward + backward + optimizer).
-// Codec kernel times come from the profile's codec rates (model/compute.hpp codec_seconds).
+// Step time = end of the optimizer; exposed communication = step - compute (forward + backward + optimizer)
+// - pipeline bubble. Codec kernel times come from the profile's codec rates (model/compute.hpp codec_seconds).
+//
+// Parallelism (gpus = data x tensor x pipeline; tensor ranks innermost, as Megatron-LM places them):
+//   tensor T     linear, attention, embedding, recurrent and conv layers hold 1/T of their parameters and FLOPs
+//                (Shoeybi et al., arXiv 1909.08053); every second linear layer is row-parallel and ends in an
+//                allreduce of its output activations over the T ranks, in the forward and (for its input
+//                gradient) the backward pass; these block the compute stream
+//   pipeline P   layers cut into P contiguous stages of about equal forward time; the slowest stage sets the
+//                pace. The batch runs as m microbatches (1F1B or GPipe: the same bubble): the stage is busy
+//                (m + P - 1)(f + b) + 2 (P - 1) s, with f, b its forward and backward time per microbatch and s
+//                one activation send to the next stage (1/T of it per tensor rank); its gradients are final
+//                during the last microbatch's backward, which the task graph models layer by layer
+//   model-parallel fc   (Krizhevsky, arXiv 1404.5997, and the 8-bit paper's model parallelism) linear layers
+//                split over the data-parallel ranks: no gradient exchange for them, but each gathers every rank's
+//                input activations in the forward and exchanges as much in the backward, in the wire precision
+//   data D       the gradients of this GPU's shard, in buckets as above, over the D ranks of its group; the T
+//                groups of a node share its NICs
+// Speedup = throughput / throughput of one GPU holding the whole model at the same per-GPU batch.
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
 
 #include "kernels/input_error.hpp"
 #include "model/compute.hpp"
@@ -34,13 +54,14 @@ struct Bucket {
 };
 
 // DDP's bucketing over layers in reverse order (layers without parameters hold no gradient).
-std::vector<Bucket> make_buckets(const Workload& w, double first_cap, double cap) {
+// `local[i]`: layer i's gradient stays on its GPU (a model-parallel shard).
+std::vector<Bucket> make_buckets(const Workload& w, const std::vector<bool>& local, double first_cap, double cap) {
   std::vector<Bucket> out;
   Bucket b;
   bool open = false;
   for (auto i = static_cast<std::int32_t>(w.layers.size()) - 1; i >= 0; --i) {
     const auto& l = w.layers[static_cast<std::size_t>(i)];
-    if (l.parameters == 0) continue;
+    if (l.parameters == 0 || local[static_cast<std::size_t>(i)]) continue;
     if (!open) {
       b = Bucket{i, i, 0};
       open = true;
@@ -80,45 +101,167 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   p.bandwidth_gbps = c.inter_node_gbps_per_gpu();
   p.bucket_bytes = s.bucket_bytes;
 
+  const std::int64_t T = s.tensor_parallel, P = s.pipeline_parallel, m = s.microbatches;
+  const std::int64_t D = s.gpus / (T * P);
+  const double eb = element_bytes(s.compute);
+  const auto micro = static_cast<double>(s.batch / m);  // samples per microbatch
+  p.tensor_parallel = T;
+  p.pipeline_parallel = P;
+  p.microbatches = m;
+  p.data_parallel = D;
+
+  // this GPU's share of the model: the slowest pipeline stage, its splittable layers divided over T ranks, its
+  // linear layers over the D ranks with model-parallel fc
+  const Workload* view = &w;
+  Workload shard;
+  std::vector<double> tp_seconds(w.layers.size(), 0.0), mp_seconds(w.layers.size(), 0.0);
+  std::vector<bool> local(w.layers.size(), false);
+  double send_s = 0;
+  const bool sharded = T > 1 || P > 1 || s.model_parallel_fc;
+  if (sharded) {
+    auto splittable = [](LayerKind k) {
+      return k == LayerKind::linear || k == LayerKind::attention || k == LayerKind::embedding ||
+             k == LayerKind::recurrent || k == LayerKind::conv;
+    };
+    std::vector<Layer> layers = w.layers;
+    for (auto& l : layers) {
+      if (T > 1 && splittable(l.kind)) {
+        l.parameters = (l.parameters + T - 1) / T;
+        l.forward_flops /= static_cast<double>(T);
+      }
+      if (s.model_parallel_fc && l.kind == LayerKind::linear && D > 1) l.parameters = (l.parameters + D - 1) / D;
+    }
+    // stages: contiguous, cut where the running forward time passes k/P of the total
+    std::vector<double> t(layers.size());
+    double total = 0;
+    for (std::size_t i = 0; i < layers.size(); ++i) total += t[i] = layer_forward_seconds(layers[i], c, s.compute, s.batch);
+    std::size_t lo = 0, hi = layers.size();
+    if (P > 1) {
+      std::vector<std::size_t> cut{0};
+      double run = 0;
+      for (std::size_t i = 0; i < layers.size() && static_cast<std::int64_t>(cut.size()) < P; ++i) {
+        run += t[i];
+        if (run >= total * static_cast<double>(cut.size()) / static_cast<double>(P) && i + 1 < layers.size()) {
+          cut.push_back(i + 1);
+        }
+      }
+      if (static_cast<std::int64_t>(cut.size()) < P) {
+        throw InputError("", "--pipeline-parallel", std::to_string(P),
+                         fmt::format("more stages than {} can be cut into", w.name));
+      }
+      cut.push_back(layers.size());
+      double slowest = -1;
+      for (std::size_t k = 0; k + 1 < cut.size(); ++k) {
+        double st = 0;
+        for (auto i = cut[k]; i < cut[k + 1]; ++i) st += t[i];
+        if (st > slowest) {
+          slowest = st;
+          lo = cut[k];
+          hi = cut[k + 1];
+        }
+      }
+    }
+    shard.name = w.name;
+    shard.layers.assign(layers.begin() + static_cast<std::ptrdiff_t>(lo), layers.begin() + static_cast<std::ptrdiff_t>(hi));
+    view = &shard;
+    tp_seconds.assign(shard.layers.size(), 0.0);
+    mp_seconds.assign(shard.layers.size(), 0.0);
+    local.assign(shard.layers.size(), false);
+    if (T > 1) {
+      const Fabric tp = make_fabric(c, std::min(T, s.gpus));
+      int linear = 0;
+      for (std::size_t i = 0; i < shard.layers.size(); ++i) {
+        if (shard.layers[i].kind != LayerKind::linear) continue;
+        if (++linear % 2 == 0) {  // row-parallel: allreduce of its full output activations
+          const double bytes = static_cast<double>(w.layers[lo + i].activations) * micro * eb;
+          tp_seconds[i] = topology_best_allreduce(c, tp, bytes).seconds;
+        }
+      }
+    }
+    if (s.model_parallel_fc && D > 1) {
+      const Fabric dp = make_fabric(c, D);
+      for (std::size_t i = 0; i < shard.layers.size(); ++i) {
+        if (shard.layers[i].kind != LayerKind::linear) continue;
+        const auto in = lo + i > 0 ? w.layers[lo + i - 1].activations : w.layers[lo + i].activations;
+        const double values = static_cast<double>(in) * micro;
+        mp_seconds[i] = topology_collective_seconds(c, dp, fmt.wire_bytes(values), Algorithm::gather);
+        local[i] = true;
+      }
+    }
+    if (P > 1) {
+      // the boundary activations of one microbatch, 1/T per tensor rank, to the next stage: another node when a
+      // stage fills whole nodes
+      const double bytes = static_cast<double>(w.layers[hi - 1].activations) * micro * eb / static_cast<double>(T);
+      const bool across = s.gpus / P >= c.gpus_per_node;
+      send_s = across ? c.inter_node_latency_us * 1e-6 + bytes / (c.inter_node_gbps_per_gpu() * 1e9 / 8)
+                      : c.intra_node_latency_us * 1e-6 + bytes / (c.intra_node_gbps * 1e9 / 8);
+    }
+  }
+  const Workload& vw = *view;
+
+  // the data-parallel group: D ranks, the node's GPUs divided among its T x (stages in the node) groups
+  ClusterProfile dp_cluster = c;
+  if (T > 1 || P > 1) {
+    const std::int64_t per_node = std::max<std::int64_t>(1, c.gpus_per_node / std::min(c.gpus_per_node, T * P));
+    const double per_gpu = c.inter_node_gbps_per_gpu();
+    dp_cluster.gpus_per_node = per_node;
+    dp_cluster.nics_per_node = std::min(c.nics_per_node, per_node);
+    dp_cluster.nic_gbps = per_gpu * static_cast<double>(per_node) / static_cast<double>(dp_cluster.nics_per_node);
+  }
+  const ClusterProfile& cd = dp_cluster;
+  const Fabric fd = make_fabric(cd, D);
+
   auto detail = std::make_shared<TimelineDetail>();
   auto& g = detail->graph;
-  const auto layers = static_cast<std::int32_t>(w.layers.size());
+  const auto layers = static_cast<std::int32_t>(vw.layers.size());
   g.reserve(static_cast<std::size_t>(layers) + 8);
 
-  // compute stream: forward, backward per layer in reverse order
-  std::vector<double> fwd(w.layers.size());
-  double forward = 0;
+  // compute stream: forward (of every microbatch, with the pipeline's fill and drain), then the backward of the
+  // last microbatch layer by layer in reverse order
+  std::vector<double> fwd(vw.layers.size());
+  double forward = 0, blocking_fwd = 0, blocking_bwd = 0;
   for (std::size_t i = 0; i < fwd.size(); ++i) {
-    fwd[i] = layer_forward_seconds(w.layers[i], c, s.compute, s.batch);
+    fwd[i] = layer_forward_seconds(vw.layers[i], c, s.compute, s.batch / m);
     forward += fwd[i];
+    blocking_fwd += tp_seconds[i] + mp_seconds[i];
+    blocking_bwd += tp_seconds[i] + mp_seconds[i];
   }
-  const auto sc = step_compute(w, c, s.compute, s.storage, s.optimizer, s.batch);
-  std::vector<std::int32_t> backward_task(w.layers.size());
-  std::int32_t prev = g.add({TaskKind::forward, Stream::compute, forward, -1, -1, 1}, {});
+  const auto sc = step_compute(vw, c, s.compute, s.storage, s.optimizer, s.batch);
+  const double fm = static_cast<double>(m), fp = static_cast<double>(P);
+  // busy time of the stage before its last microbatch's backward: (m + P - 1)(f + b) + 2(P - 1)s - b
+  const double f_mb = forward + blocking_fwd, b_mb = 2.0 * forward + blocking_bwd;
+  const double lead = (fm + fp - 1) * (f_mb + b_mb) + 2.0 * (fp - 1) * send_s - b_mb;
+  p.bubble_s = (fp - 1) * (f_mb + b_mb);
+  p.tensor_comm_s = (fm + fp - 1) * 2.0 * std::accumulate(tp_seconds.begin(), tp_seconds.end(), 0.0);
+  p.model_parallel_comm_s = (fm + fp - 1) * 2.0 * std::accumulate(mp_seconds.begin(), mp_seconds.end(), 0.0);
+  p.pipeline_comm_s = 2.0 * (fp - 1) * send_s;
+  std::vector<std::int32_t> backward_task(vw.layers.size());
+  std::int32_t prev = g.add({TaskKind::forward, Stream::compute, lead, -1, -1, 1}, {});
   for (auto i = layers - 1; i >= 0; --i) {
-    prev = g.add({TaskKind::backward, Stream::compute, 2.0 * fwd[static_cast<std::size_t>(i)], i, -1, 1}, {prev});
-    backward_task[static_cast<std::size_t>(i)] = prev;
+    const auto u = static_cast<std::size_t>(i);
+    prev = g.add({TaskKind::backward, Stream::compute, 2.0 * fwd[u] + tp_seconds[u] + mp_seconds[u], i, -1, 1}, {prev});
+    backward_task[u] = prev;
   }
   const std::int32_t last_backward = prev;
 
   std::vector<std::int32_t> finals;  // the last task of every bucket
   double comm_buffers = 0;
   p.algorithm = "none";
-  if (s.gpus > 1) {
+  if (D > 1) {
     const auto buckets = v.per_layer_messages
-                             ? make_buckets(w, 0, 0)
-                             : make_buckets(w, std::min(s.first_bucket_bytes, s.bucket_bytes), s.bucket_bytes);
+                             ? make_buckets(vw, local, 0, 0)
+                             : make_buckets(vw, local, std::min(s.first_bucket_bytes, s.bucket_bytes), s.bucket_bytes);
     p.buckets = static_cast<std::int64_t>(buckets.size());
     const bool compressed = fmt.name != "fp32";
     const bool gathered = v.force_gather || !fmt.summable || (s.algorithm && *s.algorithm == Algorithm::gather);
     const bool no_overlap = v.after_backward || s.overlap == Overlap::none;
     std::int32_t step_scale = -1;  // APS per step: the exponents of every tensor in one allreduce(MAX)
     if (fmt.aps && v.scale_per_step) {
-      const double grad = 4.0 * static_cast<double>(w.parameters());
+      const double grad = 4.0 * static_cast<double>(vw.parameters());
       const Stream codec = s.codec_stream == CodecStream::own ? Stream::codec : Stream::compute;
       const auto absmax = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, grad, 0), -1, -1, 0}, {last_backward});
       step_scale = g.add({TaskKind::scale_allreduce, Stream::comm,
-                          topology_best_allreduce(c, f, 4.0 * static_cast<double>(w.parameter_tensors())).seconds,
+                          topology_best_allreduce(cd, fd, 4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
                           -1, -1, 0},
                          {absmax});
     }
@@ -142,7 +285,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       } else if (fmt.aps) {
         after = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, 0), -1, bi, 0}, {after, extra});
         extra = after;
-        after = g.add({TaskKind::scale_allreduce, Stream::comm, topology_best_allreduce(c, f, 4.0).seconds, -1, bi, 0},
+        after = g.add({TaskKind::scale_allreduce, Stream::comm, topology_best_allreduce(cd, fd, 4.0).seconds, -1, bi, 0},
                       {after});
       }
       if (compressed) {
@@ -152,11 +295,11 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       if (payload != memo_bytes) {
         memo_bytes = payload;
         if (gathered) {
-          memo = {topology_collective_seconds(c, f, payload, Algorithm::gather), Algorithm::gather};
+          memo = {topology_collective_seconds(cd, fd, payload, Algorithm::gather), Algorithm::gather};
         } else if (s.algorithm) {
-          memo = {topology_collective_seconds(c, f, payload, *s.algorithm), *s.algorithm};
+          memo = {topology_collective_seconds(cd, fd, payload, *s.algorithm), *s.algorithm};
         } else {
-          memo = topology_best_allreduce(c, f, payload);
+          memo = topology_best_allreduce(cd, fd, payload);
         }
       }
       after = g.add({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
@@ -164,7 +307,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       const std::int32_t comm_task = after;
       if (gathered) {
         const double decode_accumulate = codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes);
-        after = g.add({TaskKind::decode, codec, static_cast<double>(s.gpus - 1) * decode_accumulate, -1, bi, 0}, {after});
+        after = g.add({TaskKind::decode, codec, static_cast<double>(D - 1) * decode_accumulate, -1, bi, 0}, {after});
       } else if (compressed) {
         after = g.add({TaskKind::decode, codec, codec_seconds(c, fmt.name, wire, bk.fp32_bytes), -1, bi, 0}, {after});
       }
@@ -173,7 +316,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       if (bk.fp32_bytes >= largest) {
         largest = bk.fp32_bytes;
         p.algorithm = std::string(bitscale::name(memo.algorithm));
-        comm_buffers = bk.fp32_bytes + wire * (gathered ? static_cast<double>(s.gpus) : 1.0);
+        comm_buffers = bk.fp32_bytes + wire * (gathered ? static_cast<double>(D) : 1.0);
       }
       detail->buckets.push_back({bk.first_layer, bk.last_layer, bk.fp32_bytes, wire, 0, 0, 0, 0,
                                  std::string(bitscale::name(memo.algorithm))});
@@ -186,36 +329,54 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
 
   p.forward_s = forward;
   p.optimizer_s = sc.optimizer_s;
+  double dp_comm = 0;
   for (const auto& t : g.tasks()) {
     switch (t.kind) {
-      case TaskKind::backward: p.backward_s += t.duration_s; break;
       case TaskKind::absmax:
       case TaskKind::encode:
       case TaskKind::decode: p.codec_s += t.duration_s; break;
       case TaskKind::scale_allreduce:
       case TaskKind::allreduce:
-      case TaskKind::gather: p.comm_s += t.duration_s; break;
+      case TaskKind::gather: dp_comm += t.duration_s; break;
       default: break;
     }
   }
+  p.forward_s = fm * forward;
+  p.backward_s = fm * 2.0 * forward;
+  p.optimizer_s = sc.optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
+  p.bubble_s = (fp - 1) * 3.0 * forward;
+  const double blocking = p.tensor_comm_s + p.model_parallel_comm_s + p.pipeline_comm_s;
+  p.comm_s = dp_comm + blocking;
   p.step_time_s = g[optimizer].end_s;
-  p.exposed_comm_s = p.step_time_s - p.compute_s;
-  p.step_time_no_overlap_s = p.compute_s + p.codec_s + p.comm_s;
-  p.step_time_perfect_overlap_s = p.compute_s + std::max(p.codec_s, p.comm_s - p.backward_s);
+  p.exposed_comm_s = p.step_time_s - p.compute_s - p.bubble_s;
+  p.step_time_no_overlap_s = p.compute_s + p.bubble_s + p.codec_s + p.comm_s;
+  p.step_time_perfect_overlap_s =
+      p.compute_s + p.bubble_s + blocking + std::max(p.codec_s, dp_comm - 2.0 * forward);
 
-  const auto gpus = static_cast<double>(s.gpus);
-  p.throughput_samples_per_s = gpus * static_cast<double>(s.batch) / p.step_time_s;
-  p.speedup = gpus * p.compute_s / p.step_time_s;
-  p.efficiency = p.speedup / gpus;
+  // one GPU holding the whole model, the same batch per GPU
+  const double one_gpu = step_compute(w, c, s.compute, s.storage, s.optimizer, s.batch).total_s();
+  const auto replicas = static_cast<double>(D);
+  p.throughput_samples_per_s = replicas * static_cast<double>(s.batch) / p.step_time_s;
+  p.speedup = replicas * one_gpu / p.step_time_s;
+  p.efficiency = p.speedup / static_cast<double>(s.gpus);
   const auto fp32 = step_compute(w, c, ComputePrecision::fp32, StoragePolicy::fp32, s.optimizer, s.batch);
-  p.speedup_vs_fp32_1gpu = gpus * fp32.total_s() / p.step_time_s;
+  p.speedup_vs_fp32_1gpu = replicas * fp32.total_s() / p.step_time_s;
 
-  const auto mem = memory_per_gpu(w, c, s.compute, s.storage, s.optimizer, s.batch, comm_buffers);
-  p.memory_per_gpu_bytes = mem.total();
+  // memory: the shard's model state and buffers, and the activations of the microbatches in flight (1F1B keeps
+  // up to P; a tensor-parallel stage's activations are counted whole, an upper bound)
+  const double in_flight = static_cast<double>(std::min(m, P)) / fm;  // of the per-GPU batch
+  const double per_sample = static_cast<double>(vw.activations()) * eb * in_flight;
+  const double fixed = memory_per_gpu(vw, c, s.compute, s.storage, s.optimizer, 0, comm_buffers).total();
+  p.memory_per_gpu_bytes = fixed + per_sample * static_cast<double>(s.batch);
   p.gpu_memory_bytes = gib(c.gpu_memory_gib);
   p.fits_in_memory = p.memory_per_gpu_bytes <= p.gpu_memory_bytes;
-  p.max_batch = max_batch(s, comm_buffers);
+  const double room = p.gpu_memory_bytes - fixed;
+  p.max_batch = 0;
+  if (per_sample > 0 && room >= per_sample) {
+    p.max_batch = static_cast<std::int64_t>(std::min(std::floor(room / per_sample), 1e9));
+    p.max_batch -= p.max_batch % m;  // whole microbatches
+  }
   if (!std::isfinite(p.step_time_s) || !std::isfinite(p.memory_per_gpu_bytes) || !(p.step_time_s > 0)) {
     throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
   }

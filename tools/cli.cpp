@@ -70,6 +70,8 @@ struct GridOptions {
   std::string first_bucket = "1MiB";
   std::string codec_stream = "compute";
   std::string trace;
+  std::string tensor_parallel = "1", pipeline_parallel = "1", microbatches;
+  bool model_parallel_fc = false;
   bool explain = false;
   bool max_batch = false;
 };
@@ -104,6 +106,14 @@ void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
                   "timeline: codec kernels on the compute stream or on a stream of their own (compute, own)")
       ->capture_default_str();
   cmd->add_flag("--max-batch", o.max_batch, "predict at the largest batch per GPU that fits in GPU memory");
+  cmd->add_option("--tensor-parallel", o.tensor_parallel, "timeline: tensor-parallel degree (Megatron-style)")
+      ->capture_default_str();
+  cmd->add_option("--pipeline-parallel", o.pipeline_parallel, "timeline: pipeline stages")->capture_default_str();
+  cmd->add_option("--microbatches", o.microbatches,
+                  "timeline: microbatches per step (default: 4 x pipeline stages, or 1; must divide --batch)");
+  cmd->add_flag("--model-parallel-fc", o.model_parallel_fc,
+                "timeline: split linear layers over the data-parallel GPUs, exchanging activations in the wire "
+                "precision");
   cmd->add_option("--out,-o", o.out, "write the output to this file (atomically) instead of stdout");
 }
 
@@ -124,6 +134,9 @@ struct Grid {
   CodecStream codec_stream = CodecStream::compute;
   bool max_batch = false;
   bool record_timeline = false;
+  std::int64_t tensor_parallel = 1, pipeline_parallel = 1;
+  std::optional<std::int64_t> microbatches;
+  bool model_parallel_fc = false;
   std::unique_ptr<Predictor> predictor;
 };
 
@@ -154,6 +167,15 @@ Grid parse_grid(const GridOptions& o) {
   g.first_bucket_bytes = parse_bytes("--first-bucket", o.first_bucket, kMaxBucketBytes);
   g.codec_stream = parse_codec_stream(o.codec_stream);
   g.max_batch = o.max_batch;
+  g.tensor_parallel = parse_int("--tensor-parallel", o.tensor_parallel, 1, kMaxGpus);
+  g.pipeline_parallel = parse_int("--pipeline-parallel", o.pipeline_parallel, 1, kMaxGpus);
+  if (!o.microbatches.empty()) g.microbatches = parse_int("--microbatches", o.microbatches, 1, 1'000'000'000);
+  g.model_parallel_fc = o.model_parallel_fc;
+  if ((g.tensor_parallel > 1 || g.pipeline_parallel > 1 || g.microbatches || g.model_parallel_fc) &&
+      o.predictor == "alpha-beta") {
+    throw InputError("", "--predictor", o.predictor,
+                     "models data parallelism only; tensor, pipeline and model parallelism need the timeline");
+  }
   if (o.max_batch && !o.batch.empty()) throw InputError("", "--max-batch", "", "goes without --batch");
   return g;
 }
@@ -199,6 +221,10 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
     s.first_bucket_bytes = g.first_bucket_bytes;
     s.codec_stream = g.codec_stream;
     s.record_timeline = g.record_timeline;
+    s.tensor_parallel = g.tensor_parallel;
+    s.pipeline_parallel = g.pipeline_parallel;
+    s.microbatches = g.microbatches.value_or(g.pipeline_parallel > 1 ? 4 * g.pipeline_parallel : 1);
+    s.model_parallel_fc = g.model_parallel_fc;
     auto p = g.predictor->predict(s);
     if (g.max_batch) {
       if (p.max_batch < 1) {
