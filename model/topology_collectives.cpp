@@ -138,7 +138,30 @@ Cache& cache() {
   return c;
 }
 
-double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f, Algorithm a) {
+// Past this many ranks the flows are solved on a cluster of kMaxFlowRanks ranks (the same nodes, leaves and
+// rails, fewer of them: link loads repeat leaf by leaf) and the result scaled by the algorithm's step count.
+constexpr std::int64_t kMaxFlowRanks = 131072;
+
+double step_count_scale(Algorithm a, std::int64_t p, std::int64_t reduced) {
+  const auto dp = static_cast<double>(p), dr = static_cast<double>(reduced);
+  switch (a) {
+    case Algorithm::ring: return ((dp - 1) / dp) / ((dr - 1) / dr);
+    case Algorithm::gather: return (dp - 1) / (dr - 1);
+    default: return 1.0;  // tree: n/2 each way whatever p; halving-doubling, hierarchical: within 1/reduced
+  }
+}
+
+double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algorithm a) {
+  Fabric f = f_in;
+  double scale = 1.0;
+  if (f.ranks > kMaxFlowRanks) {
+    const bool pow2 = (f.ranks & (f.ranks - 1)) == 0;
+    std::int64_t reduced = kMaxFlowRanks - (pow2 ? 0 : f.ranks_per_node);  // keep the fold step of a non-power
+    reduced -= reduced % f.ranks_per_node;
+    scale = step_count_scale(a, f.ranks, reduced);
+    f.ranks = reduced;
+    f.nodes = reduced / f.ranks_per_node;
+  }
   const ShapeKey shape{c.gpus_per_node, c.nics_per_node, c.nodes_per_leaf, c.network_topology == "rail-optimized",
                        c.oversubscription, f.ranks};
   const CostKey key{shape, static_cast<int>(a), f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu};
@@ -146,7 +169,7 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f, Algorit
   std::shared_ptr<const Topology> topo;
   {
     std::lock_guard lock(k.mutex);
-    if (auto it = k.seconds_per_byte.find(key); it != k.seconds_per_byte.end()) return it->second;
+    if (auto it = k.seconds_per_byte.find(key); it != k.seconds_per_byte.end()) return scale * it->second;
     if (auto it = k.topologies.find(shape); it != k.topologies.end()) topo = it->second;
   }
   if (!topo) topo = std::make_shared<const Topology>(c, f.ranks);
@@ -155,7 +178,7 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f, Algorit
   if (k.topologies.size() > 64) k.topologies.clear();  // graphs are large; flow results are small
   k.topologies.emplace(shape, topo);
   k.seconds_per_byte.emplace(key, spb);
-  return spb;
+  return scale * spb;
 }
 
 }  // namespace

@@ -17,6 +17,8 @@
 //   hierarchical     ring reduce-scatter in each node (g-1 steps of n/g), g rings across nodes (one per local
 //                    GPU and its NIC) allreducing n/g, ring allgather in each node
 //   gather           ring allgather of every rank's w bytes on C channels (p-1 steps of w/C): T is per w
+// Past 131,072 ranks the flows are solved on 131,072 (the same per-node and per-leaf structure; link loads repeat
+// leaf by leaf) and the bandwidth term scaled by the step count: (p-1)/p for ring, p-1 for gather, 1 otherwise.
 #pragma once
 #include <cstdint>
 

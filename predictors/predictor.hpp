@@ -62,6 +62,7 @@ struct BucketDetail {
   std::string algorithm;
 };
 struct TimelineDetail {
+  std::int32_t layer_offset = 0;  // task and bucket layer numbers count from this layer (a pipeline stage's first)
   TaskGraph graph;
   std::vector<BucketDetail> buckets;
 };

@@ -16,7 +16,8 @@
 // - pipeline bubble. Codec kernel times come from the profile's codec rates (model/compute.hpp codec_seconds).
 //
 // Parallelism (gpus = data x tensor x pipeline; tensor ranks innermost, as Megatron-LM places them):
-//   tensor T     linear, attention, embedding, recurrent and conv layers hold 1/T of their parameters and FLOPs
+//   tensor T     linear, attention, embedding, recurrent and conv layers hold 1/T of their parameters, FLOPs
+//                and activations
 //                (Shoeybi et al., arXiv 1909.08053); every second linear layer is row-parallel and ends in an
 //                allreduce of its output activations over the T ranks, in the forward and (for its input
 //                gradient) the backward pass; these block the compute stream
@@ -114,6 +115,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   // linear layers over the D ranks with model-parallel fc
   const Workload* view = &w;
   Workload shard;
+  std::size_t stage_first = 0;
   std::vector<double> tp_seconds(w.layers.size(), 0.0), mp_seconds(w.layers.size(), 0.0);
   std::vector<bool> local(w.layers.size(), false);
   double send_s = 0;
@@ -128,6 +130,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       if (T > 1 && splittable(l.kind)) {
         l.parameters = (l.parameters + T - 1) / T;
         l.forward_flops /= static_cast<double>(T);
+        l.activations = (l.activations + T - 1) / T;
       }
       if (s.model_parallel_fc && l.kind == LayerKind::linear && D > 1) l.parameters = (l.parameters + D - 1) / D;
     }
@@ -161,6 +164,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
         }
       }
     }
+    stage_first = lo;
     shard.name = w.name;
     shard.layers.assign(layers.begin() + static_cast<std::ptrdiff_t>(lo), layers.begin() + static_cast<std::ptrdiff_t>(hi));
     view = &shard;
@@ -212,6 +216,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   const Fabric fd = make_fabric(cd, D);
 
   auto detail = std::make_shared<TimelineDetail>();
+  detail->layer_offset = static_cast<std::int32_t>(stage_first);
   auto& g = detail->graph;
   const auto layers = static_cast<std::int32_t>(vw.layers.size());
   g.reserve(static_cast<std::size_t>(layers) + 8);
@@ -349,7 +354,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   const double blocking = p.tensor_comm_s + p.model_parallel_comm_s + p.pipeline_comm_s;
   p.comm_s = dp_comm + blocking;
   p.step_time_s = g[optimizer].end_s;
-  p.exposed_comm_s = p.step_time_s - p.compute_s - p.bubble_s;
+  p.exposed_comm_s = std::max(0.0, p.step_time_s - p.compute_s - p.bubble_s);  // not -0 from rounding
   p.step_time_no_overlap_s = p.compute_s + p.bubble_s + p.codec_s + p.comm_s;
   p.step_time_perfect_overlap_s =
       p.compute_s + p.bubble_s + blocking + std::max(p.codec_s, dp_comm - 2.0 * forward);
@@ -364,7 +369,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   p.speedup_vs_fp32_1gpu = replicas * fp32.total_s() / p.step_time_s;
 
   // memory: the shard's model state and buffers, and the activations of the microbatches in flight (1F1B keeps
-  // up to P; a tensor-parallel stage's activations are counted whole, an upper bound)
+  // up to P); tensor parallelism splits the activations of the layers it splits (norms stay whole)
   const double in_flight = static_cast<double>(std::min(m, P)) / fm;  // of the per-GPU batch
   const double per_sample = static_cast<double>(vw.activations()) * eb * in_flight;
   const double fixed = memory_per_gpu(vw, c, s.compute, s.storage, s.optimizer, 0, comm_buffers).total();

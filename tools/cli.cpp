@@ -329,6 +329,14 @@ std::string explain(const Grid& g, const Prediction& p) {
                    cluster.intra_node_latency_us, f.inter_bytes_per_s_per_gpu / 1e9,
                    f.inter_bytes_per_s_per_gpu * static_cast<double>(f.ranks_per_node) / 1e9,
                    cluster.inter_node_latency_us);
+  if (p.tensor_parallel > 1 || p.pipeline_parallel > 1 || p.microbatches > 1 || p.model_parallel_comm_s > 0) {
+    o << fmt::format("  parallel    {} GPUs = data {} x tensor {} x pipeline {}; {} microbatch{} of {} samples; per step "
+                     "the pipeline bubble {:.3f} ms, tensor allreduces {:.3f} ms, stage-to-stage sends {:.3f} ms, "
+                     "model-parallel activation exchange {:.3f} ms (the figures below are of this GPU's shard)\n",
+                     p.gpus, p.data_parallel, p.tensor_parallel, p.pipeline_parallel, p.microbatches,
+                     p.microbatches == 1 ? "" : "es", p.batch / p.microbatches, p.bubble_s * 1e3,
+                     p.tensor_comm_s * 1e3, p.pipeline_comm_s * 1e3, p.model_parallel_comm_s * 1e3);
+  }
   const double grad = 4.0 * static_cast<double>(g.workload.parameters());
   o << fmt::format("  gradient    {} values = {:.2f} MB in fp32, {:.2f} MB as {} ({:.3f} bits/value{})\n",
                    group_digits(g.workload.parameters()), grad / 1e6, wire.wire_bytes(grad / 4) / 1e6, wire.name,
@@ -406,6 +414,8 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
     }
     if (!o.trace.empty()) {
       write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
+      err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
+                         rows.front().timeline->graph.tasks().size(), o.trace);
     }
     return 0;
   }

@@ -10,8 +10,8 @@
 namespace bitscale {
 
 namespace {
-std::string task_name(const Task& t, const Workload& w) {
-  if (t.layer >= 0) return fmt::format("{} {}", name(t.kind), w.layers[static_cast<std::size_t>(t.layer)].name);
+std::string task_name(const Task& t, const Workload& w, std::int32_t offset) {
+  if (t.layer >= 0) return fmt::format("{} {}", name(t.kind), w.layers[static_cast<std::size_t>(t.layer + offset)].name);
   if (t.bucket >= 0) return fmt::format("{} bucket {}", name(t.kind), t.bucket);
   return std::string(name(t.kind));
 }
@@ -36,7 +36,7 @@ std::string chrome_trace_json(const Prediction& p, const Workload& w) {
       args["wire_bytes"] = b.wire_bytes;
       if (t.kind == TaskKind::allreduce || t.kind == TaskKind::gather) args["algorithm"] = b.algorithm;
     }
-    events.push_back({{"name", task_name(t, w)},
+    events.push_back({{"name", task_name(t, w, p.timeline->layer_offset)},
                       {"cat", std::string(name(t.kind))},
                       {"ph", "X"},
                       {"ts", t.start_s * 1e6},
@@ -65,18 +65,24 @@ std::string timeline_text(const Prediction& p, const Workload& w) {
     if (t.kind == TaskKind::backward) backward_end = std::max(backward_end, t.end_s);
   }
   o << fmt::format("\nTimeline of one step ({} tasks; times in ms from the start of the step)\n", tasks.size());
-  o << fmt::format("  {:>9.3f} .. {:>9.3f}  compute  forward ({} layers)\n", fwd.start_s * 1e3, fwd.end_s * 1e3,
-                   w.layers.size());
-  o << fmt::format("  {:>9.3f} .. {:>9.3f}  compute  backward, last layer first (ends later than its {:.3f} ms of "
-                   "kernels when codec work shares the stream)\n",
-                   fwd.end_s * 1e3, backward_end * 1e3, p.backward_s * 1e3);
+  if (p.microbatches > 1 || p.pipeline_parallel > 1) {
+    o << fmt::format("  {:>9.3f} .. {:>9.3f}  compute  forward and backward of {} microbatches but the last one's "
+                     "backward, pipeline fill and drain included\n",
+                     fwd.start_s * 1e3, fwd.end_s * 1e3, p.microbatches);
+  } else {
+    o << fmt::format("  {:>9.3f} .. {:>9.3f}  compute  forward ({} layers)\n", fwd.start_s * 1e3, fwd.end_s * 1e3,
+                     w.layers.size());
+  }
+  o << fmt::format("  {:>9.3f} .. {:>9.3f}  compute  backward{}, last layer first (codec work on the compute "
+                   "stream lengthens it)\n",
+                   fwd.end_s * 1e3, backward_end * 1e3, p.microbatches > 1 ? " of the last microbatch" : "");
   if (!tl.buckets.empty()) {
     o << fmt::format("  {:>6} {:>22} {:>10} {:>10} {:>9} {:>19} {:>9}  {}\n", "bucket", "layers (backward order)",
                      "fp32 MB", "wire MB", "ready", "communication", "done", "algorithm");
     for (std::size_t b = 0; b < tl.buckets.size(); ++b) {
       const auto& k = tl.buckets[b];
       o << fmt::format("  {:>6} {:>22} {:>10.3f} {:>10.3f} {:>9.3f} {:>8.3f} .. {:>8.3f} {:>9.3f}  {}\n", b,
-                       fmt::format("{}..{}", k.first_layer, k.last_layer), k.fp32_bytes / 1e6, k.wire_bytes / 1e6,
+                       fmt::format("{}..{}", k.first_layer + tl.layer_offset, k.last_layer + tl.layer_offset), k.fp32_bytes / 1e6, k.wire_bytes / 1e6,
                        k.ready_s * 1e3, k.comm_start_s * 1e3, k.comm_end_s * 1e3, k.done_s * 1e3, k.algorithm);
     }
   }

@@ -177,3 +177,30 @@ TEST(Timeline, BucketsFollowDdp) {
 
 }  // namespace
 }  // namespace bitscale
+
+namespace bitscale {
+namespace {
+
+TEST(Timeline, MoreBandwidthNeverSlowsAStep) {
+  std::mt19937 rng(3);
+  const char* workloads[] = {"resnet50", "bert-large", "gpt2-xl", "alexnet"};
+  const char* precisions[] = {"fp32", "fp16", "fp8-e4m3", "int8-block"};
+  for (int i = 0; i < 80; ++i) {
+    const auto w = find_workload(workloads[rng() % 4]);
+    auto c = find_cluster(rng() % 2 ? "dgx-a100" : "commodity-a10");
+    const double bw = std::pow(10.0, std::uniform_real_distribution<>(-2, 4)(rng));
+    auto s = scenario(w, c, c.gpus_per_node << (rng() % 8), precisions[rng() % 4]);
+    s.compute = c.default_compute;
+    s.storage = default_storage(c.default_compute);
+    s.batch = 1 + static_cast<std::int64_t>(rng() % 64);
+    c.set_inter_node_gbps_per_gpu(bw);
+    const auto slow = make_predictor("timeline")->predict(s);
+    c.set_inter_node_gbps_per_gpu(bw * 1.5);
+    const auto fast = make_predictor("timeline")->predict(s);
+    EXPECT_LE(fast.step_time_s, slow.step_time_s * (1 + 1e-12))
+        << w.name << " " << c.name << " " << s.gpus << " " << s.precision.name << " " << bw << " Gb/s";
+  }
+}
+
+}  // namespace
+}  // namespace bitscale
