@@ -255,7 +255,21 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
         }
       }
       if (bytes.size() < 2) continue;
-      const auto fit = fit_piecewise(bytes, seconds);
+      const bool links = op == CollectiveOp::allreduce && type == (plan.backend == "gloo" ? "fp32/ring" : "fp32");
+      PiecewiseFit fit;
+      try {
+        fit = fit_piecewise(bytes, seconds);
+      } catch (const InputError& e) {
+        // noise, not bad input: times that do not grow with size fit no line
+        err << fmt::format("bitscale: fit {} {}: {}\n", name(op), type, e.what());
+        if (links) {
+          err << "bitscale: the allreduce that sets the links could not be fitted: no profile written (measure "
+                 "larger sizes, or on quieter cores)\n";
+          return 1;
+        }
+        ok = false;
+        continue;
+      }
       out << fmt::format("# fit {} {}: {} regime{}, R^2 {:.5f}, relative RMS {:.2f}%, max {:.2f}%\n", name(op), type,
                          fit.regimes.size(), fit.regimes.size() == 1 ? "" : "s", fit.r_squared,
                          100 * fit.relative_rms, 100 * fit.max_relative_error);
@@ -275,7 +289,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
         ok = false;
       }
       // the links come from the bandwidth-optimal allreduce: MPI's own choice, or Gloo's ring
-      if (op == CollectiveOp::allreduce && type == (plan.backend == "gloo" ? "fp32/ring" : "fp32")) {
+      if (links) {
         c.intra_node_gbps = 1;  // placeholders: the fit sets them
         c.nics_per_node = c.gpus_per_node;
         c.nic_gbps = 1;
@@ -309,6 +323,9 @@ int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostrea
     if (!std::filesystem::is_directory(dir, ec)) throw InputError("", "--out", o.out, "its directory does not exist");
   }
   MpiSession session;
+  // every rank learns its rank now: after a failure on one rank, no other collective may be started (a rank
+  // that did not fail would never join it)
+  const bool root = mpi_world().rank == 0;
   int code = 0;
   std::string message;
   try {
@@ -318,7 +335,7 @@ int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostrea
     message = e.what();
   }
   code = mpi_agree(code);
-  if (!message.empty() && mpi_world().rank == 0) err << "bitscale: " << message << '\n';
+  if (!message.empty() && root) err << "bitscale: " << message << '\n';
   return code;
 }
 
