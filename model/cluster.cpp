@@ -79,6 +79,17 @@ void ClusterProfile::validate() const {
   if (nics_per_node < 1 || nics_per_node > 1024) {
     throw InputError(source, "inter_node.nics_per_node", std::to_string(nics_per_node), "must be between 1 and 1024");
   }
+  if (network_topology != "fat-tree" && network_topology != "rail-optimized") {
+    throw InputError(source, "inter_node.topology", network_topology, "unknown topology; valid: fat-tree, rail-optimized");
+  }
+  if (nodes_per_leaf < 1 || nodes_per_leaf > (1 << 20)) {
+    throw InputError(source, "inter_node.nodes_per_leaf", std::to_string(nodes_per_leaf),
+                     "must be between 1 and 1048576");
+  }
+  if (!(oversubscription >= 1.0) || oversubscription > 1000.0) {
+    throw InputError(source, "inter_node.oversubscription", format_value(oversubscription),
+                     "must be between 1 (non-blocking) and 1000");
+  }
   check("gpu.memory_gib", gpu_memory_gib, kMaxMemoryGib);
   check("gpu.memory_reserved_gib", memory_reserved_gib, gpu_memory_gib, true);
   check("gpu.hbm_gbyte_per_s", hbm_gbyte_per_s, 1e6);

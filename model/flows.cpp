@@ -1,6 +1,7 @@
 #include "model/flows.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "kernels/input_error.hpp"
@@ -11,6 +12,7 @@ std::vector<double> max_min_rates(std::span<const double> capacity, const FlowSe
   const std::size_t nf = flows.size();
   const std::size_t nl = capacity.size();
   constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (double c : capacity) BITSCALE_CHECK(std::isfinite(c) && c > 0) << "link capacity " << c;
   std::vector<double> rate(nf, kInf);
   // flows per link, as a flat index (links -> flows)
   std::vector<std::int64_t> count(nl + 1, 0);

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <future>
 #include <tuple>
 
 #include "kernels/input_error.hpp"
@@ -12,6 +13,8 @@
 namespace bitscale {
 
 namespace {
+
+constexpr std::int64_t kMaxChannels = 32;  // NCCL's MAXCHANNELS
 
 // Sum over steps of count x max over flows (fraction / rate); flows of one step in `fs`.
 class StepSum {
@@ -55,7 +58,7 @@ double flow_seconds_per_byte(const Topology& t, Algorithm a, double intra_bps, d
   if (p == 1) return 0;
   StepSum s(t, t.capacities(intra_bps, network_bps));
   const auto dp = static_cast<double>(p);
-  const std::int64_t channels = nodes > 1 ? g : 1;
+  const std::int64_t channels = nodes > 1 ? std::min<std::int64_t>(g, kMaxChannels) : 1;
   switch (a) {
     case Algorithm::ring:
       ring_step(s, t, channels, 1.0 / (static_cast<double>(channels) * dp));
@@ -129,7 +132,8 @@ using CostKey = std::tuple<ShapeKey, int, double, double>;
 
 struct Cache {
   std::mutex mutex;
-  std::map<CostKey, double> seconds_per_byte;
+  // one entry per key, computed by the first thread that asks; the others wait for its result
+  std::map<CostKey, std::shared_future<double>> seconds_per_byte;
   std::map<ShapeKey, std::shared_ptr<const Topology>> topologies;
 };
 
@@ -166,19 +170,36 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algo
                        c.oversubscription, f.ranks};
   const CostKey key{shape, static_cast<int>(a), f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu};
   auto& k = cache();
+  std::promise<double> promise;
   std::shared_ptr<const Topology> topo;
   {
-    std::lock_guard lock(k.mutex);
-    if (auto it = k.seconds_per_byte.find(key); it != k.seconds_per_byte.end()) return scale * it->second;
+    std::unique_lock lock(k.mutex);
+    if (auto it = k.seconds_per_byte.find(key); it != k.seconds_per_byte.end()) {
+      auto result = it->second;
+      lock.unlock();
+      return scale * result.get();
+    }
+    k.seconds_per_byte.emplace(key, promise.get_future().share());
     if (auto it = k.topologies.find(shape); it != k.topologies.end()) topo = it->second;
   }
-  if (!topo) topo = std::make_shared<const Topology>(c, f.ranks);
-  const double spb = flow_seconds_per_byte(*topo, a, f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu);
-  std::lock_guard lock(k.mutex);
-  if (k.topologies.size() > 64) k.topologies.clear();  // graphs are large; flow results are small
-  k.topologies.emplace(shape, topo);
-  k.seconds_per_byte.emplace(key, spb);
-  return scale * spb;
+  try {
+    if (!topo) topo = std::make_shared<const Topology>(c, f.ranks);
+    const double spb = flow_seconds_per_byte(*topo, a, f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu);
+    {
+      std::lock_guard lock(k.mutex);
+      if (k.topologies.size() > 64) k.topologies.clear();  // graphs are large; flow results are small
+      k.topologies.emplace(shape, topo);
+    }
+    promise.set_value(spb);
+    return scale * spb;
+  } catch (...) {
+    {
+      std::lock_guard lock(k.mutex);
+      k.seconds_per_byte.erase(key);  // a later call tries again
+    }
+    promise.set_exception(std::current_exception());
+    throw;
+  }
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 //   forward          one task: the sum of the layers' roofline times (model/compute.hpp)
 //   backward         one task per layer, in reverse layer order, 2x the layer's forward time
 //   buckets          gradients grouped in backward order as PyTorch DDP does: a bucket closes once it holds at
-//                    least its cap (the first bucket 1 MiB, the others --bucket, 25 MiB by default); a layer
-//                    larger than the cap is a bucket of its own; a bucket is ready when its last layer's
+//                    least its cap (the first bucket 1 MiB, the others --bucket, 25 MiB by default), so a
+//                    layer that takes it past the cap closes it; a bucket is ready when its last layer's
 //                    backward ends
 //   per bucket       [absmax pass -> one-scalar allreduce (APS codecs)] -> encode -> allreduce (summable wire
 //                    values; algorithm by the topology flow model, fastest unless forced) or gather
@@ -29,8 +29,8 @@
 //   model-parallel fc   (Krizhevsky, arXiv 1404.5997, and the 8-bit paper's model parallelism) linear layers
 //                split over the data-parallel ranks: no gradient exchange for them, but each gathers every rank's
 //                input activations in the forward and exchanges as much in the backward, in the wire precision
-//   data D       the gradients of this GPU's shard, in buckets as above, over the D ranks of its group; the T
-//                groups of a node share its NICs
+//   data D       the gradients of this GPU's shard, in buckets as above, over the D ranks of its group (a node
+//                holds min(D, g/T) of them); every GPU keeps its share of the node's NICs
 // Speedup = throughput / throughput of one GPU holding the whole model at the same per-GPU batch.
 #include <algorithm>
 #include <cmath>
@@ -140,18 +140,23 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     for (std::size_t i = 0; i < layers.size(); ++i) total += t[i] = layer_forward_seconds(layers[i], c, s.compute, s.batch);
     std::size_t lo = 0, hi = layers.size();
     if (P > 1) {
+      if (static_cast<std::int64_t>(layers.size()) < P) {
+        throw InputError("", "--pipeline-parallel", std::to_string(P),
+                         fmt::format("more stages than {} has layers ({})", w.name, layers.size()));
+      }
+      // cut after layer i once the running time passes the next k/P of the total, or when the layers left are
+      // just enough for the stages left
       std::vector<std::size_t> cut{0};
       double run = 0;
-      for (std::size_t i = 0; i < layers.size() && static_cast<std::int64_t>(cut.size()) < P; ++i) {
+      for (std::size_t i = 0; i + 1 < layers.size() && static_cast<std::int64_t>(cut.size()) < P; ++i) {
         run += t[i];
-        if (run >= total * static_cast<double>(cut.size()) / static_cast<double>(P) && i + 1 < layers.size()) {
+        const auto stages_left = static_cast<std::size_t>(P) - cut.size();
+        if (run >= total * static_cast<double>(cut.size()) / static_cast<double>(P) ||
+            layers.size() - (i + 1) == stages_left) {
           cut.push_back(i + 1);
         }
       }
-      if (static_cast<std::int64_t>(cut.size()) < P) {
-        throw InputError("", "--pipeline-parallel", std::to_string(P),
-                         fmt::format("more stages than {} can be cut into", w.name));
-      }
+      BITSCALE_CHECK(static_cast<std::int64_t>(cut.size()) == P) << cut.size() << " stages of " << P;
       cut.push_back(layers.size());
       double slowest = -1;
       for (std::size_t k = 0; k + 1 < cut.size(); ++k) {
@@ -173,7 +178,9 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     local.assign(shard.layers.size(), false);
     if (T > 1) {
       const Fabric tp = make_fabric(c, std::min(T, s.gpus));
-      int linear = 0;
+      // row-parallel layers alternate with column-parallel ones over the whole model, not per stage
+      std::int64_t linear = 0;
+      for (std::size_t i = 0; i < lo; ++i) linear += w.layers[i].kind == LayerKind::linear ? 1 : 0;
       for (std::size_t i = 0; i < shard.layers.size(); ++i) {
         if (shard.layers[i].kind != LayerKind::linear) continue;
         if (++linear % 2 == 0) {  // row-parallel: allreduce of its full output activations
@@ -203,10 +210,11 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   }
   const Workload& vw = *view;
 
-  // the data-parallel group: D ranks, the node's GPUs divided among its T x (stages in the node) groups
+  // the data-parallel group: D ranks; every GPU keeps its share of the node's NICs
   ClusterProfile dp_cluster = c;
   if (T > 1 || P > 1) {
-    const std::int64_t per_node = std::max<std::int64_t>(1, c.gpus_per_node / std::min(c.gpus_per_node, T * P));
+    // tensor ranks innermost, pipeline stages outermost: a node holds min(D, g/T) ranks of a data-parallel group
+    const std::int64_t per_node = std::max<std::int64_t>(1, std::min(D, c.gpus_per_node / std::min(c.gpus_per_node, T)));
     const double per_gpu = c.inter_node_gbps_per_gpu();
     dp_cluster.gpus_per_node = per_node;
     dp_cluster.nics_per_node = std::min(c.nics_per_node, per_node);
@@ -236,7 +244,9 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   // busy time of the stage before its last microbatch's backward: (m + P - 1)(f + b) + 2(P - 1)s - b
   const double f_mb = forward + blocking_fwd, b_mb = 2.0 * forward + blocking_bwd;
   const double lead = (fm + fp - 1) * (f_mb + b_mb) + 2.0 * (fp - 1) * send_s - b_mb;
-  p.bubble_s = (fp - 1) * (f_mb + b_mb);
+  if (!std::isfinite(lead) || !std::isfinite(b_mb) || lead < 0) {
+    throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
+  }
   p.tensor_comm_s = (fm + fp - 1) * 2.0 * std::accumulate(tp_seconds.begin(), tp_seconds.end(), 0.0);
   p.model_parallel_comm_s = (fm + fp - 1) * 2.0 * std::accumulate(mp_seconds.begin(), mp_seconds.end(), 0.0);
   p.pipeline_comm_s = 2.0 * (fp - 1) * send_s;

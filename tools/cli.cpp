@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <system_error>
 #include <mutex>
 #include <thread>
 #include <cmath>
@@ -242,17 +243,22 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
   std::atomic<std::size_t> next{0}, done{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
+  std::size_t error_at = total;  // the first failing configuration's index: the same message whatever the timing
   std::mutex error_mutex;
   auto worker = [&] {
     constexpr std::size_t kChunk = 256;
     while (!failed) {
       const std::size_t begin = next.fetch_add(kChunk);
       if (begin >= total) return;
+      std::size_t i = begin;
       try {
-        for (std::size_t i = begin; i < std::min(total, begin + kChunk); ++i) one(i);
+        for (; i < std::min(total, begin + kChunk); ++i) one(i);
       } catch (...) {
         std::lock_guard lock(error_mutex);
-        if (!error) error = std::current_exception();
+        if (i < error_at) {
+          error = std::current_exception();
+          error_at = i;
+        }
         failed = true;
         return;
       }
@@ -260,7 +266,11 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
     }
   };
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  try {
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  } catch (const std::system_error&) {
+    // no more threads: the ones started and this one finish the grid
+  }
   if (progress && total >= 100'000) {
     // the main thread reports while the others work, then joins in
     std::thread reporter([&] {
@@ -347,13 +357,15 @@ std::string explain(const Grid& g, const Prediction& p) {
     o << fmt::format("  buckets     {} of up to {:.2f} MiB (fp32); one full bucket is {:.2f} MB on the wire\n", p.buckets,
                      g.bucket_bytes / 1048576.0, bucket_wire / 1e6);
     const double payload = bucket_wire - wire.bucket_scale_bytes;
-    const bool flows = p.predictor == "timeline";
+    const bool flows = p.predictor != "alpha-beta";
     auto seconds = [&](Algorithm a) {
       return flows ? topology_collective_seconds(cluster, f, payload, a)
                    : (a == Algorithm::gather ? gather_reduce(f, payload).seconds : allreduce_seconds(f, payload, a));
     };
     o << (flows ? "  one bucket  (flows on the topology graph) " : "  one bucket  ");
-    if (p.algorithm != "gather") {
+    if (p.data_parallel != p.gpus) {
+      o << fmt::format("over the {} data-parallel ranks of a group: see the timeline below", p.data_parallel);
+    } else if (p.algorithm != "gather") {
       for (auto a : allreduce_algorithms()) {
         const bool runs = (f.allreduce_mask & (1u << static_cast<unsigned>(a))) != 0;
         o << fmt::format("{} {:.3f} ms{}  ", name(a), seconds(a) * 1e3,
@@ -397,13 +409,15 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   if (grid.record_timeline && o.predictor != "timeline") {
     if (!o.trace.empty()) throw InputError("", "--trace", o.trace, "needs --predictor timeline");
   }
-  const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
+  const std::size_t configurations = grid.bandwidths.size() * grid.computes.size() * grid.precisions.size() *
+                                     grid.gpus.size() * grid.batches.size();
   for (const auto* flag : {o.explain ? "--explain" : nullptr, o.trace.empty() ? nullptr : "--trace"}) {
-    if (flag != nullptr && rows.size() != 1) {
-      throw InputError("", flag, "", "needs one configuration (a single --gpus, --precision, --compute and "
-                                     "--bandwidth-gbps value)");
+    if (flag != nullptr && configurations != 1) {
+      throw InputError("", flag, "", "needs one configuration (a single --gpus, --precision, --compute, --batch "
+                                     "and --bandwidth-gbps value)");
     }
   }
+  const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
   if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
   if (format == Format::csv) {  // streamed: a sweep may hold millions of rows
     if (o.out.empty()) {

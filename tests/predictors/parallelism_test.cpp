@@ -102,6 +102,21 @@ TEST(Parallelism, ModelParallelFcExchangesActivationsNotGradients) {
   EXPECT_NEAR(model.model_parallel_comm_s, expected, 1e-9 * expected);
 }
 
+TEST(Parallelism, StagesAreCutEvenWhenTheHeavyLayerIsLast) {
+  // three layers, the last 10,000x heavier: three stages must still be one layer each, and the last sets the pace
+  const auto w = find_workload("mlp:64,64,64,640000");
+  const auto c = find_cluster("dgx-h100");
+  auto s = base(w, c, 3, 8);
+  s.pipeline_parallel = 3;
+  s.microbatches = 4;
+  const auto p = make_predictor("timeline")->predict(s);
+  const double f = layer_forward_seconds(w.layers[2], c, ComputePrecision::bf16, 2);
+  EXPECT_NEAR(p.bubble_s, 2 * 3 * f, 1e-12);
+  s.pipeline_parallel = 4;
+  s.gpus = 4;
+  EXPECT_THROW(make_predictor("timeline")->predict(s), InputError);  // more stages than layers
+}
+
 TEST(Parallelism, BadDegrees) {
   const auto w = find_workload("gpt2-xl");
   const auto c = find_cluster("dgx-h100");
