@@ -28,13 +28,17 @@ StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrec
   for (int k = 0; k < kLayerKindCount; ++k) rate[k] = peak * c.efficiency[k];
   double forward = 0;
   for (const auto& l : w.layers) forward += roofline(l, rate[static_cast<std::size_t>(l.kind)], hbm, eb, b);
-  const auto bpp = bytes_per_parameter(storage, optimizer);
   StepCompute s;
   s.forward_s = forward;
   s.backward_s = 2.0 * forward;
-  s.optimizer_s = static_cast<double>(w.parameters()) *
-                  (2.0 * (bpp.weights + bpp.master + bpp.optimizer_state) + bpp.gradients) / hbm;
+  s.optimizer_s = optimizer_seconds(w.parameters(), c, storage, optimizer);
   return s;
+}
+
+double optimizer_seconds(std::int64_t parameters, const ClusterProfile& c, StoragePolicy storage, Optimizer optimizer) {
+  const auto bpp = bytes_per_parameter(storage, optimizer);
+  return static_cast<double>(parameters) * (2.0 * (bpp.weights + bpp.master + bpp.optimizer_state) + bpp.gradients) /
+         (c.hbm_gbyte_per_s * 1e9);
 }
 
 double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written) {

@@ -22,6 +22,9 @@ struct StepCompute {
 // The roofline forward time of one layer.
 double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch);
 
+// The optimizer step alone: memory-bound, parameters x (2 (w + m + s) + g) / HBM.
+double optimizer_seconds(std::int64_t parameters, const ClusterProfile& c, StoragePolicy storage, Optimizer optimizer);
+
 StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
                          Optimizer optimizer, std::int64_t batch);
 

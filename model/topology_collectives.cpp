@@ -225,3 +225,34 @@ CollectiveTime topology_best_allreduce(const ClusterProfile& c, const Fabric& f,
 }
 
 }  // namespace bitscale
+
+namespace bitscale {
+
+double FlowCosts::seconds(double bytes, Algorithm a) {
+  if (f_.ranks == 1) return 0;
+  const Fabric f = f_.at(a == Algorithm::gather ? bytes * static_cast<double>(f_.ranks) : bytes);
+  const double latency = a == Algorithm::gather ? ring_allgather_seconds(f, 0) : allreduce_seconds(f, 0, a);
+  for (const auto& e : memo_) {
+    if (e.algorithm == a && e.intra == f.intra_bytes_per_s && e.inter == f.inter_bytes_per_s_per_gpu) {
+      return latency + bytes * e.seconds_per_byte;
+    }
+  }
+  const double spb = cached_seconds_per_byte(c_, f, a);
+  memo_.push_back({f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu, a, spb});
+  return latency + bytes * spb;
+}
+
+CollectiveTime FlowCosts::best_allreduce(double bytes) {
+  CollectiveTime best{0, Algorithm::ring};
+  bool found = false;
+  for (auto a : allreduce_algorithms()) {
+    if ((f_.allreduce_mask & (1u << static_cast<unsigned>(a))) == 0) continue;
+    const double t = seconds(bytes, a);
+    if (!found || t < best.seconds) best = {t, a};
+    found = true;
+  }
+  BITSCALE_CHECK(found) << "no allreduce algorithm allowed";
+  return best;
+}
+
+}  // namespace bitscale

@@ -21,6 +21,7 @@
 // leaf by leaf) and the bandwidth term scaled by the step count: (p-1)/p for ring, p-1 for gather, 1 otherwise.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "model/cluster.hpp"
 #include "model/collectives.hpp"
@@ -40,5 +41,24 @@ double topology_collective_seconds(const ClusterProfile& c, const Fabric& f, dou
 
 // The fastest allreduce among those the cluster's library runs, by the topology model.
 CollectiveTime topology_best_allreduce(const ClusterProfile& c, const Fabric& f, double bytes);
+
+// The same for many collectives on one fabric (the buckets of a step): the flow results are looked up once per
+// algorithm and link regime, then each collective costs a few multiplications.
+class FlowCosts {
+ public:
+  FlowCosts(const ClusterProfile& c, const Fabric& f) : c_(c), f_(f) {}
+  double seconds(double bytes, Algorithm a);
+  CollectiveTime best_allreduce(double bytes);
+
+ private:
+  struct Entry {
+    double intra = 0, inter = 0;
+    Algorithm algorithm = Algorithm::ring;
+    double seconds_per_byte = 0;
+  };
+  const ClusterProfile& c_;
+  Fabric f_;
+  std::vector<Entry> memo_;
+};
 
 }  // namespace bitscale

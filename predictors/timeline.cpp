@@ -178,6 +178,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     local.assign(shard.layers.size(), false);
     if (T > 1) {
       const Fabric tp = make_fabric(c, std::min(T, s.gpus));
+      FlowCosts tp_costs(c, tp);
       // row-parallel layers alternate with column-parallel ones over the whole model, not per stage
       std::int64_t linear = 0;
       for (std::size_t i = 0; i < lo; ++i) linear += w.layers[i].kind == LayerKind::linear ? 1 : 0;
@@ -185,17 +186,18 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
         if (shard.layers[i].kind != LayerKind::linear) continue;
         if (++linear % 2 == 0) {  // row-parallel: allreduce of its full output activations
           const double bytes = static_cast<double>(w.layers[lo + i].activations) * micro * eb;
-          tp_seconds[i] = topology_best_allreduce(c, tp, bytes).seconds;
+          tp_seconds[i] = tp_costs.best_allreduce(bytes).seconds;
         }
       }
     }
     if (s.model_parallel_fc && D > 1) {
       const Fabric dp = make_fabric(c, D);
+      FlowCosts mp_costs(c, dp);
       for (std::size_t i = 0; i < shard.layers.size(); ++i) {
         if (shard.layers[i].kind != LayerKind::linear) continue;
         const auto in = lo + i > 0 ? w.layers[lo + i - 1].activations : w.layers[lo + i].activations;
         const double values = static_cast<double>(in) * micro;
-        mp_seconds[i] = topology_collective_seconds(c, dp, fmt.wire_bytes(values), Algorithm::gather);
+        mp_seconds[i] = mp_costs.seconds(fmt.wire_bytes(values), Algorithm::gather);
         local[i] = true;
       }
     }
@@ -222,6 +224,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   }
   const ClusterProfile& cd = dp_cluster;
   const Fabric fd = make_fabric(cd, D);
+  FlowCosts dp_costs(cd, fd);
 
   auto detail = std::make_shared<TimelineDetail>();
   detail->layer_offset = static_cast<std::int32_t>(stage_first);
@@ -239,7 +242,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     blocking_fwd += tp_seconds[i] + mp_seconds[i];
     blocking_bwd += tp_seconds[i] + mp_seconds[i];
   }
-  const auto sc = step_compute(vw, c, s.compute, s.storage, s.optimizer, s.batch);
+  const double optimizer_s = optimizer_seconds(vw.parameters(), c, s.storage, s.optimizer);
   const double fm = static_cast<double>(m), fp = static_cast<double>(P);
   // busy time of the stage before its last microbatch's backward: (m + P - 1)(f + b) + 2(P - 1)s - b
   const double f_mb = forward + blocking_fwd, b_mb = 2.0 * forward + blocking_bwd;
@@ -276,7 +279,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       const Stream codec = s.codec_stream == CodecStream::own ? Stream::codec : Stream::compute;
       const auto absmax = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, grad, 0), -1, -1, 0}, {last_backward});
       step_scale = g.add({TaskKind::scale_allreduce, Stream::comm,
-                          topology_best_allreduce(cd, fd, 4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
+                          dp_costs.best_allreduce(4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
                           -1, -1, 0},
                          {absmax});
     }
@@ -300,7 +303,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       } else if (fmt.aps) {
         after = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, 0), -1, bi, 0}, {after, extra});
         extra = after;
-        after = g.add({TaskKind::scale_allreduce, Stream::comm, topology_best_allreduce(cd, fd, 4.0).seconds, -1, bi, 0},
+        after = g.add({TaskKind::scale_allreduce, Stream::comm, dp_costs.best_allreduce(4.0).seconds, -1, bi, 0},
                       {after});
       }
       if (compressed) {
@@ -310,11 +313,11 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       if (payload != memo_bytes) {
         memo_bytes = payload;
         if (gathered) {
-          memo = {topology_collective_seconds(cd, fd, payload, Algorithm::gather), Algorithm::gather};
+          memo = {dp_costs.seconds(payload, Algorithm::gather), Algorithm::gather};
         } else if (s.algorithm) {
-          memo = {topology_collective_seconds(cd, fd, payload, *s.algorithm), *s.algorithm};
+          memo = {dp_costs.seconds(payload, *s.algorithm), *s.algorithm};
         } else {
-          memo = topology_best_allreduce(cd, fd, payload);
+          memo = dp_costs.best_allreduce(payload);
         }
       }
       after = g.add({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
@@ -339,11 +342,11 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     }
   }
   finals.push_back(last_backward);
-  const std::int32_t optimizer = g.add({TaskKind::optimizer, Stream::compute, sc.optimizer_s, -1, -1, 1}, finals);
+  const std::int32_t optimizer = g.add({TaskKind::optimizer, Stream::compute, optimizer_s, -1, -1, 1}, finals);
   g.schedule();
 
   p.forward_s = forward;
-  p.optimizer_s = sc.optimizer_s;
+  p.optimizer_s = optimizer_s;
   double dp_comm = 0;
   for (const auto& t : g.tasks()) {
     switch (t.kind) {
@@ -358,7 +361,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   }
   p.forward_s = fm * forward;
   p.backward_s = fm * 2.0 * forward;
-  p.optimizer_s = sc.optimizer_s;
+  p.optimizer_s = optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
   p.bubble_s = (fp - 1) * 3.0 * forward;
   const double blocking = p.tensor_comm_s + p.model_parallel_comm_s + p.pipeline_comm_s;
@@ -370,7 +373,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       p.compute_s + p.bubble_s + blocking + std::max(p.codec_s, dp_comm - 2.0 * forward);
 
   // one GPU holding the whole model, the same batch per GPU
-  const double one_gpu = step_compute(w, c, s.compute, s.storage, s.optimizer, s.batch).total_s();
+  const double one_gpu = sharded || m > 1 ? step_compute(w, c, s.compute, s.storage, s.optimizer, s.batch).total_s()
+                                          : p.compute_s;
   const auto replicas = static_cast<double>(D);
   p.throughput_samples_per_s = replicas * static_cast<double>(s.batch) / p.step_time_s;
   p.speedup = replicas * one_gpu / p.step_time_s;
