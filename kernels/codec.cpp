@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cpuid.h>
+
 #include <cstring>
 
 #include "kernels/block_codec.hpp"
@@ -20,7 +22,12 @@ namespace {
 constexpr std::size_t kBlock = 256;
 
 bool cpu_has_avx2_f16c() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  // F16C is CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports does not know "f16c")
+  static const bool yes = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1u << 29)) != 0;
+    return f16c && __builtin_cpu_supports("avx2");
+  }();
   return yes;
 }
 

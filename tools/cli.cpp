@@ -3,12 +3,16 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 #include <mutex>
 #include <thread>
@@ -75,6 +79,7 @@ struct GridOptions {
   bool model_parallel_fc = false;
   bool explain = false;
   bool max_batch = false;
+  bool resume = false;
 };
 
 void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
@@ -181,9 +186,16 @@ Grid parse_grid(const GridOptions& o) {
   return g;
 }
 
-// Every prediction of the grid, computed before anything is written (a bad combination writes nothing), on
-// every core: configuration i goes to row i whatever thread computes it. Progress on a terminal for long grids.
-std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress) {
+std::size_t grid_size(const Grid& g) {
+  return g.bandwidths.size() * g.computes.size() * g.precisions.size() * g.gpus.size() * g.batches.size();
+}
+
+// The predictions of configurations [first, last) of the grid (all by default), computed before anything is
+// written (a bad combination writes nothing), on every core: configuration i goes to row i - first whatever
+// thread computes it. Progress on a terminal for long grids. When *stop turns true the workers stop early and
+// the rows are incomplete: the caller discards them.
+std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress, std::size_t first = 0,
+                                 std::size_t last = SIZE_MAX, const std::atomic<bool>* stop = nullptr) {
   std::vector<ClusterProfile> clusters;
   for (const auto& bw : g.bandwidths) {
     clusters.push_back(g.cluster);
@@ -191,14 +203,16 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
   }
   const std::size_t n_gpus = g.gpus.size(), n_batch = g.batches.size(), n_prec = g.precisions.size(),
                     n_comp = g.computes.size();
-  const std::size_t total = clusters.size() * n_comp * n_prec * n_gpus * n_batch;
-  if (total > kMaxConfigurations) {
-    throw InputError("", "configurations", std::to_string(total),
+  const std::size_t size = grid_size(g);
+  if (size > kMaxConfigurations) {
+    throw InputError("", "configurations", std::to_string(size),
                      fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
   }
+  last = std::min(last, size);
+  const std::size_t total = last > first ? last - first : 0;
   std::vector<Prediction> out(total);
   auto one = [&](std::size_t i) {
-    std::size_t r = i;
+    std::size_t r = first + i;
     const auto batch = g.batches[r % n_batch];
     r /= n_batch;
     const auto gpus = g.gpus[r % n_gpus];
@@ -247,7 +261,7 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
   std::mutex error_mutex;
   auto worker = [&] {
     constexpr std::size_t kChunk = 256;
-    while (!failed) {
+    while (!failed && !(stop != nullptr && stop->load())) {
       const std::size_t begin = next.fetch_add(kChunk);
       if (begin >= total) return;
       std::size_t i = begin;
@@ -274,7 +288,7 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
   if (progress && total >= 100'000) {
     // the main thread reports while the others work, then joins in
     std::thread reporter([&] {
-      while (done < total && !failed) {
+      while (done < total && !failed && !(stop != nullptr && stop->load())) {
         err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done.load(), total,
                            100.0 * static_cast<double>(done.load()) / static_cast<double>(total))
             << std::flush;
@@ -402,6 +416,111 @@ std::string explain(const Grid& g, const Prediction& p) {
   return o.str();
 }
 
+// sweep --out FILE.csv: rows go to FILE.csv.partial chunk by chunk (whole rows, flushed), beside a
+// FILE.csv.partial.meta naming the grid; the finished file is renamed into place. Ctrl-C (SIGINT) or SIGTERM
+// stops after the rows already written and exits 130; --resume continues the same grid from the partial file.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+
+std::string grid_fingerprint(const GridOptions& o, const Grid& g) {
+  return fmt::format(
+      "bitscale sweep 1\nworkload={} ({} parameters)\ncluster={}\n{}\ngpus={}\nprecision={}\ncompute={}\nstorage={}\n"
+      "optimizer={}\nbatch={}\nbandwidth={}\nbucket={}\nfirst_bucket={}\npredictor={}\nalgorithm={}\noverlap={}\n"
+      "codec_stream={}\ntensor={}\npipeline={}\nmicrobatches={}\nmodel_parallel_fc={}\nmax_batch={}\n",
+      o.workload, g.workload.parameters(), o.cluster, to_toml(g.cluster), o.gpus, o.precision, o.compute, o.storage,
+      o.optimizer, o.batch, o.bandwidth, o.bucket, o.first_bucket, o.predictor, o.algorithm, o.overlap,
+      o.codec_stream, o.tensor_parallel, o.pipeline_parallel, o.microbatches, o.model_parallel_fc, o.max_batch);
+}
+
+int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
+  namespace fs = std::filesystem;
+  check_output_path(o.out, "--out");
+  const std::string partial = o.out + ".partial", meta = partial + ".meta";
+  const auto fingerprint = grid_fingerprint(o, grid);
+  const std::size_t total = grid_size(grid);
+  if (total > kMaxConfigurations) {
+    throw InputError("", "configurations", std::to_string(total),
+                     fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
+  }
+  std::ostringstream header;
+  write_predictions_csv(header, std::span<const Prediction>(), true);
+  std::size_t done = 0;
+  std::error_code ec;
+  if (o.resume && fs::exists(partial, ec)) {
+    std::ifstream m(meta, std::ios::binary);
+    const std::string saved((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
+    if (saved != fingerprint) {
+      throw InputError("", "--resume", partial,
+                       "was written by a different sweep (other options, workload or profile): remove it or run that "
+                       "sweep again");
+    }
+    std::ifstream in(partial, std::ios::binary);
+    std::string line, first_line;
+    std::uint64_t whole = 0;  // bytes of whole lines
+    std::size_t lines = 0;
+    while (std::getline(in, line)) {
+      if (in.eof()) break;  // a last line without its newline: cut off by the interruption
+      if (lines == 0) first_line = line + "\n";
+      whole += line.size() + 1;
+      ++lines;
+    }
+    if (lines == 0 || first_line != header.str()) {
+      throw InputError("", "--resume", partial, "is not a partial sweep of this version (its header differs)");
+    }
+    fs::resize_file(partial, whole, ec);
+    if (ec) throw InputError("", "--resume", partial, "cannot be trimmed to its whole rows: " + ec.message());
+    done = std::min(lines - 1, total);
+    err << fmt::format("bitscale: resuming {} at configuration {} of {}\n", partial, done, total);
+  } else {
+    std::ofstream m(meta, std::ios::binary | std::ios::trunc);
+    m << fingerprint;
+    std::ofstream p(partial, std::ios::binary | std::ios::trunc);
+    p << header.str();
+    if (!m || !p) throw InputError("", "--out", o.out, "cannot create " + partial);
+  }
+  std::ofstream file(partial, std::ios::binary | std::ios::app);
+  if (!file) throw InputError("", "--out", o.out, "cannot append to " + partial);
+
+  g_interrupted = false;
+  struct sigaction action {}, old_int {}, old_term {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  struct Restore {
+    struct sigaction *i, *t;
+    ~Restore() {
+      sigaction(SIGINT, i, nullptr);
+      sigaction(SIGTERM, t, nullptr);
+    }
+  } restore{&old_int, &old_term};
+
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  constexpr std::size_t kRows = 65536;
+  while (done < total && !g_interrupted) {
+    const std::size_t last = std::min(total, done + kRows);
+    const auto rows = run_grid(grid, err, false, done, last, &g_interrupted);
+    if (g_interrupted) break;  // an incomplete chunk is dropped: the file holds whole chunks only
+    write_predictions_csv(file, rows, false);
+    file.flush();
+    if (!file) throw InputError("", "--out", o.out, "writing " + partial + " failed (disk full?)");
+    done = last;
+    if (tty) err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done, total, 100.0 * static_cast<double>(done) / static_cast<double>(total)) << std::flush;
+  }
+  if (tty) err << "\r" << std::string(60, ' ') << "\r";
+  file.close();
+  if (done < total) {
+    err << fmt::format("bitscale: interrupted: {} of {} rows are in {}; the same command with --resume finishes "
+                       "it\n", done, total, partial);
+    return 130;
+  }
+  fs::rename(partial, o.out, ec);
+  if (ec) throw InputError("", "--out", o.out, "cannot rename the finished file into place: " + ec.message());
+  fs::remove(meta, ec);
+  err << fmt::format("bitscale: wrote {} row{} to {}\n", total, total == 1 ? "" : "s", o.out);
+  return 0;
+}
+
 int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   const auto format = parse_format(o.format);
   auto grid = parse_grid(o);
@@ -409,13 +528,18 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   if (grid.record_timeline && o.predictor != "timeline") {
     if (!o.trace.empty()) throw InputError("", "--trace", o.trace, "needs --predictor timeline");
   }
-  const std::size_t configurations = grid.bandwidths.size() * grid.computes.size() * grid.precisions.size() *
-                                     grid.gpus.size() * grid.batches.size();
+  const std::size_t configurations = grid_size(grid);
   for (const auto* flag : {o.explain ? "--explain" : nullptr, o.trace.empty() ? nullptr : "--trace"}) {
     if (flag != nullptr && configurations != 1) {
       throw InputError("", flag, "", "needs one configuration (a single --gpus, --precision, --compute, --batch "
                                      "and --bandwidth-gbps value)");
     }
+  }
+  if (o.resume && (o.out.empty() || format != Format::csv)) {
+    throw InputError("", "--resume", "", "goes with --out FILE.csv (and --format csv)");
+  }
+  if (format == Format::csv && !o.out.empty() && o.explain == false && o.trace.empty()) {
+    return sweep_to_file(grid, o, err);
   }
   const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
   if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
@@ -614,6 +738,8 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   auto* sweep = app.add_subcommand("sweep", "CSV of every combination of GPUs x bandwidths x precisions x computes");
   add_grid_options(sweep, sweep_opts, true);
   sweep->add_option("--format,-f", sweep_opts.format, "csv or json")->capture_default_str();
+  sweep->add_flag("--resume", sweep_opts.resume,
+                  "continue an interrupted sweep from its FILE.csv.partial (same options)");
 
   CollectiveOptions coll_opts;
   auto* coll = app.add_subcommand("collective", "time, algbw and busbw of one collective (alpha-beta model)");

@@ -176,8 +176,7 @@ void write_predictions_table(std::ostream& out, std::span<const Prediction> rows
   if (any_unfit) out << "! does not fit in GPU memory\n";
 }
 
-void write_file_atomically(const std::string& path, std::string_view field,
-                           const std::function<void(std::ostream&)>& write) {
+void check_output_path(const std::string& path, std::string_view field) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path target(path);
@@ -188,6 +187,15 @@ void write_file_atomically(const std::string& path, std::string_view field,
   }
   const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) throw InputError("", std::string(field), path, "its directory does not exist");
+}
+
+void write_file_atomically(const std::string& path, std::string_view field,
+                           const std::function<void(std::ostream&)>& write) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  check_output_path(path, field);
+  const fs::path target(path);
+  const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const auto tmp = dir / fmt::format(".{}.tmp.{}", target.filename().string(), ::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -219,9 +227,13 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
                         [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
-void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows) {
-  bool header = true;
+void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, bool header) {
   std::string line;
+  if (header && rows.empty()) {
+    for (const auto& f : prediction_fields(Prediction{})) line += (line.empty() ? "" : ",") + std::string(f.name);
+    out << line << '\n';
+    return;
+  }
   for (const auto& p : rows) {
     const auto fields = prediction_fields(p);
     if (header) {

@@ -38,6 +38,8 @@ void write_file_atomically(const std::string& path, std::string_view field,
                            const std::function<void(std::ostream&)>& write);
 
 // CSV of predictions, row by row (the same columns as write_csv over prediction_fields).
-void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows);
+void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, bool header = true);
+// The checks write_file_atomically makes before writing (a name, not a directory, an existing directory...).
+void check_output_path(const std::string& path, std::string_view field);
 
 }  // namespace bitscale

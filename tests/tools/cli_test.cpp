@@ -1,13 +1,20 @@
 // The command line in-process: the contract's fields, the sweep's rows, and the bad-input matrix (exit 2,
 // one line naming the field, no output file).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <fcntl.h>
+#include <iterator>
 #include <sstream>
 
 #include "kernels/cuda_device.hpp"
@@ -86,6 +93,78 @@ TEST(Cli, MaxBatchPredictsAtTheLargestBatchThatFits) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["batch"], 941);  // worked by hand in tests/predictors/timeline_test.cpp
   EXPECT_EQ(j["fits_in_memory"], true);
+}
+
+// The bitscale binary as a child process; returns its pid.
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv{const_cast<char*>(BITSCALE_BINARY)};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, BITSCALE_BINARY, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string slurp_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(Cli, InterruptedSweepLeavesWholeRowsAndResumesToTheSameFile) {
+  // 17 x 8 x 5 x 2 x 40 = 54,400... x 6 batches lists: 326,400 configurations, five chunks of 65,536 and a rest
+  std::string batches;
+  for (int b = 1; b <= 240; ++b) batches += (b > 1 ? "," : "") + std::to_string(b);
+  const auto full = scratch("sweep-full.csv"), cut = scratch("sweep-cut.csv");
+  const std::vector<std::string> grid = {"sweep", "-w", "resnet50", "-c", "dgx-h100", "--gpus", "1,2,4..65536",
+                                         "--bandwidth-gbps", "10,25,50,100,200,400,800,1600", "--precision",
+                                         "fp32,fp16,bf16,fp8-e4m3,int8-block", "--compute", "fp16,bf16", "--batch",
+                                         batches};
+  auto with = [&](std::vector<std::string> extra) {
+    auto a = grid;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  ASSERT_EQ(wait_exit(spawn(with({"--out", full.string()}))), 0);
+  const auto expected = slurp_text(full);
+  ASSERT_EQ(std::count(expected.begin(), expected.end(), '\n'), 1 + 17 * 8 * 5 * 2 * 240);
+
+  const auto partial = fs::path(cut.string() + ".partial");
+  const pid_t pid = spawn(with({"--out", cut.string()}));
+  // interrupt once the first chunk is on disk
+  for (int i = 0; i < 600 && (!fs::exists(partial) || fs::file_size(partial) < 100'000); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  EXPECT_EQ(wait_exit(pid), 130);
+  EXPECT_FALSE(fs::exists(cut)) << "no final file after an interruption";
+  const auto part = slurp_text(partial);
+  ASSERT_FALSE(part.empty());
+  EXPECT_EQ(part.back(), '\n') << "whole rows only";
+  const auto rows = std::count(part.begin(), part.end(), '\n') - 1;
+  EXPECT_EQ(rows % 65536, 0) << rows;
+  EXPECT_LT(rows, 17 * 8 * 5 * 2 * 240);
+  EXPECT_EQ(expected.compare(0, part.size(), part), 0) << "the rows written are the first rows of the sweep";
+
+  // a resume with other options is refused; the same options finish the file
+  auto other = with({"--out", cut.string(), "--resume"});
+  other[2] = "vgg16";
+  EXPECT_EQ(wait_exit(spawn(other)), 2);
+  EXPECT_EQ(wait_exit(spawn(with({"--out", cut.string(), "--resume"}))), 0);
+  EXPECT_EQ(slurp_text(cut), expected);
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_FALSE(fs::exists(cut.string() + ".partial.meta"));
+  fs::remove(full);
+  fs::remove(cut);
 }
 
 TEST(Cli, SweepWritesOneRowPerConfiguration) {

@@ -1,0 +1,58 @@
+// Every input saved in tests/fuzz/regressions/<target>/ (crashes the fuzzers found, once fixed) and every seed of
+// tests/fuzz/corpus/, replayed through its fuzz target in every build, sanitized or not.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tests/fuzz/targets.hpp"
+
+namespace bitscale::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::uint8_t> read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int replay(const std::string& dir, void (*target)(const std::uint8_t*, std::size_t)) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const auto bytes = read(e.path());
+    SCOPED_TRACE(e.path().string());
+    target(bytes.data(), bytes.size());
+    ++n;
+  }
+  return n;
+}
+
+const std::string kFuzz = std::string(BITSCALE_SOURCE_DIR) + "/tests/fuzz";
+
+TEST(FuzzRegressions, WorkloadToml) {
+  replay(kFuzz + "/regressions/workload_toml", workload_toml);
+  EXPECT_GT(replay(std::string(BITSCALE_DATA_DIR) + "/workloads", workload_toml), 0);
+}
+
+TEST(FuzzRegressions, ClusterToml) {
+  replay(kFuzz + "/regressions/cluster_toml", cluster_toml);
+  EXPECT_GT(replay(std::string(BITSCALE_DATA_DIR) + "/clusters", cluster_toml), 0);
+}
+
+TEST(FuzzRegressions, NcclLog) {
+  replay(kFuzz + "/regressions/nccl_log", nccl_log);
+  EXPECT_GT(replay(std::string(BITSCALE_TEST_DATA_DIR) + "/nccl-tests", nccl_log), 0);
+}
+
+TEST(FuzzRegressions, Cli) {
+  replay(kFuzz + "/regressions/cli", cli);
+  EXPECT_GT(replay(kFuzz + "/corpus/cli", cli), 0);
+}
+
+}  // namespace
+}  // namespace bitscale::fuzz
