@@ -80,8 +80,9 @@ void cli(const std::uint8_t* data, std::size_t size) {
     std::cerr << "\n" << err.str();
     std::abort();
   }
-  if (code == 2 && std::count(err.str().begin(), err.str().end(), '\n') != 1) {
-    std::cerr << "bad input without exactly one line on stderr:\n" << err.str();
+  const auto message = err.str();
+  if (code == 2 && std::count(message.begin(), message.end(), '\n') != 1) {
+    std::cerr << "bad input without exactly one line on stderr:\n" << message;
     std::abort();
   }
 }
