@@ -338,17 +338,18 @@ std::string_view shipped_cluster_text(std::string_view name) {
   return {};
 }
 
-ClusterProfile find_cluster(std::string_view name_or_path) {
+ClusterProfile find_cluster(std::string_view name_or_path, std::string_view field) {
   const auto text = shipped_cluster_text(name_or_path);
   if (!text.empty()) return parse_cluster_toml(text, "shipped:" + std::string(name_or_path));
   std::error_code ec;
   if (name_or_path.ends_with(".toml") || std::filesystem::exists(std::string(name_or_path), ec)) {
     const std::string path(name_or_path);
-    return parse_cluster_toml(read_text_file(path, "--cluster"), path);
+    return parse_cluster_toml(read_text_file(path, field), path);
   }
   std::string valid;
   for (auto n : shipped_cluster_names()) valid += std::string(n) + ", ";
-  throw InputError("", "--cluster", std::string(name_or_path), "unknown cluster; valid: " + valid + "or a path to a .toml file");
+  throw InputError("", std::string(field), std::string(name_or_path),
+                   "unknown cluster; valid: " + valid + "or a path to a .toml file");
 }
 
 }  // namespace bitscale

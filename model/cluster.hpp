@@ -90,7 +90,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
 // The profile as TOML in the shipped layout, with its sources: parse_cluster_toml(to_toml(c)) == c.
 std::string to_toml(const ClusterProfile& c);
 // A shipped name or a path to a TOML profile. Throws InputError listing the shipped names.
-ClusterProfile find_cluster(std::string_view name_or_path);
+ClusterProfile find_cluster(std::string_view name_or_path, std::string_view field = "--cluster");
 std::span<const std::string_view> shipped_cluster_names();
 std::string_view shipped_cluster_text(std::string_view name);  // "" if unknown
 

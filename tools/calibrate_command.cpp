@@ -100,7 +100,7 @@ int calibrate_from_logs(const CalibrateOptions& o, std::ostream& out, std::ostre
                                    logs.front().gpu, logs.front().source));
     }
   }
-  auto profile = find_cluster(base);
+  auto profile = find_cluster(base, "--base");
   profile.name = o.out.empty() ? "calibrated" : std::filesystem::path(o.out).stem().string();
   std::string files;
   bool ok = true;

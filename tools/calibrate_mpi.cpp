@@ -138,7 +138,7 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
     if (!match) throw InputError("", "--base", "", "no shipped profile has the GPU '" + gpu + "': pass --base");
     base = *match;
   }
-  ClusterProfile c = find_cluster(base);
+  ClusterProfile c = find_cluster(base, "--base");
   if (root) out << "# device: copy, cuBLAS GEMM 4096^3 and CUDA codecs, every GPU at the same time\n" << std::flush;
   const double copy = mpi_median(device_copy_bytes_per_s(std::size_t{256} << 20, 20));
   c.hbm_gbyte_per_s = copy / 1e9;

@@ -809,6 +809,21 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     return 2;
   }
 
+  // an option given with an empty value is bad input, not "use the default"
+  for (const CLI::App* sub = &app; sub != nullptr;) {
+    for (const CLI::Option* opt : sub->get_options()) {
+      if (opt->count() == 0) continue;
+      for (const auto& r : opt->results()) {
+        if (r.empty() || r.find_first_not_of(" \t") == std::string::npos) {
+          err << "bitscale: " << opt->get_name() << " = '" << r << "': must not be empty\n";
+          return 2;
+        }
+      }
+    }
+    const CLI::App* next = nullptr;
+    for (const CLI::App* child : sub->get_subcommands()) next = child;
+    sub = next;
+  }
   try {
     if (predict->parsed()) return cmd_predict(predict_opts, out, err);
     if (sweep->parsed()) return cmd_predict(sweep_opts, out, err);

@@ -126,7 +126,12 @@ int cmd_decode(const CodecCommands& c, std::ostream& err) {
   const auto f = find_wire_format(c.codec, "--codec");
   if (c.gpu) require_gpu();
   const auto wire = read_binary(c.in, "--in");
-  values_in_wire(f, wire.size());  // a malformed size is an InputError before anything else
+  if (wire.empty()) throw InputError("", "--in", c.in, "holds no values");
+  try {
+    values_in_wire(f, wire.size());  // a malformed size is an InputError before anything else
+  } catch (const InputError& e) {
+    throw InputError("", "--in", c.in, fmt::format("is not a {} wire file ({})", f.name, e.what()));
+  }
   const auto y = c.gpu ? decode_cuda(f, wire) : decode_cpu(f, wire);
   write_gradients(c.out, y, "--out");
   err << fmt::format("bitscale: {} bytes of {} -> {} values in {}\n", wire.size(), f.name, y.size(), c.out);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "model/compute.hpp"
@@ -199,6 +200,40 @@ TEST(Timeline, MoreBandwidthNeverSlowsAStep) {
     const auto fast = make_predictor("timeline")->predict(s);
     EXPECT_LE(fast.step_time_s, slow.step_time_s * (1 + 1e-12))
         << w.name << " " << c.name << " " << s.gpus << " " << s.precision.name << " " << bw << " Gb/s";
+  }
+}
+
+}  // namespace
+}  // namespace bitscale
+
+namespace bitscale {
+namespace {
+
+// Guard rails: at extreme but valid inputs (one GPU to a million, 1 kbit/s to 10 Tbit/s per GPU) every prediction
+// stays finite and positive, and more bandwidth never slows a step.
+TEST(Timeline, ExtremeButValidInputsStayFiniteAndMonotone) {
+  const auto c0 = find_cluster("dgx-a100");
+  for (const char* workload : {"resnet50", "gpt2-xl"}) {
+    const auto w = find_workload(workload);
+    for (const char* precision : {"fp32", "fp8-e4m3", "int8-block"}) {
+      for (std::int64_t gpus : {1, 8, 1024, 1'000'000}) {
+        double previous = std::numeric_limits<double>::infinity();
+        for (double gbps : {1e-6, 1e-2, 1.0, 100.0, 1e4}) {
+          auto c = c0;
+          c.set_inter_node_gbps_per_gpu(gbps);
+          const auto p = make_predictor("timeline")->predict(scenario(w, c, gpus, precision));
+          const std::string at = std::string(workload) + " " + precision + " " + std::to_string(gpus) + " GPUs " +
+                                 std::to_string(gbps) + " Gb/s";
+          for (double v : {p.step_time_s, p.compute_s, p.comm_s, p.codec_s, p.exposed_comm_s, p.throughput_samples_per_s,
+                           p.speedup, p.memory_per_gpu_bytes}) {
+            EXPECT_TRUE(std::isfinite(v) && v >= 0) << at << ": " << v;
+          }
+          EXPECT_GT(p.step_time_s, 0) << at;
+          EXPECT_LE(p.step_time_s, previous * (1 + 1e-12)) << at;
+          previous = p.step_time_s;
+        }
+      }
+    }
   }
 }
 
