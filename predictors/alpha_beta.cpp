@@ -71,20 +71,7 @@ class AlphaBetaPredictor final : public Predictor {
     const auto& c = *s.cluster;
     const Fabric f = make_fabric(c, s.gpus);
 
-    Prediction p;
-    p.workload = w.name;
-    p.cluster = c.name;
-    p.precision = s.precision.name;
-    p.compute = std::string(bitscale::name(s.compute));
-    p.storage = std::string(bitscale::name(s.storage));
-    p.optimizer = std::string(bitscale::name(s.optimizer));
-    p.predictor = std::string(name());
-    p.overlap = std::string(bitscale::name(s.overlap));
-    p.gpus = s.gpus;
-    p.nodes = f.nodes;
-    p.batch = s.batch;
-    p.bandwidth_gbps = c.inter_node_gbps_per_gpu();
-    p.bucket_bytes = s.bucket_bytes;
+    Prediction p = describe(s, name(), f.nodes);
 
     const auto sc = step_compute(w, c, s.compute, s.storage, s.optimizer, s.batch);
     p.forward_s = sc.forward_s;

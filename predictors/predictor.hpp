@@ -107,6 +107,9 @@ inline constexpr std::string_view kDefaultPredictor = "timeline";
 // on the GPU, positive batch and bucket); throws InputError.
 void validate(const Scenario& s);
 
+// A prediction with the scenario's description filled in (names, counts, bandwidth, bucket), for `predictor`.
+Prediction describe(const Scenario& s, std::string_view predictor, std::int64_t nodes);
+
 // The largest batch per GPU whose memory fits the GPU (memory grows linearly with the batch); 0 when even one
 // sample does not fit. `comm_buffer_bytes` as memory_per_gpu.
 std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes);

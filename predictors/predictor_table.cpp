@@ -46,6 +46,24 @@ CodecStream parse_codec_stream(std::string_view text, std::string_view field) {
   throw InputError("", std::string(field), std::string(text), "unknown codec stream; valid: compute, own");
 }
 
+Prediction describe(const Scenario& s, std::string_view predictor, std::int64_t nodes) {
+  Prediction p;
+  p.workload = s.workload->name;
+  p.cluster = s.cluster->name;
+  p.precision = s.precision.name;
+  p.compute = std::string(name(s.compute));
+  p.storage = std::string(name(s.storage));
+  p.optimizer = std::string(name(s.optimizer));
+  p.predictor = std::string(predictor);
+  p.overlap = std::string(name(s.overlap));
+  p.gpus = s.gpus;
+  p.nodes = nodes;
+  p.batch = s.batch;
+  p.bandwidth_gbps = s.cluster->inter_node_gbps_per_gpu();
+  p.bucket_bytes = s.bucket_bytes;
+  return p;
+}
+
 std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes) {
   const auto& c = *s.cluster;
   const auto zero = memory_per_gpu(*s.workload, c, s.compute, s.storage, s.optimizer, 0, comm_buffer_bytes);

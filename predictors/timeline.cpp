@@ -87,20 +87,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   const Fabric f = make_fabric(c, s.gpus);
   const auto& fmt = s.precision;
 
-  Prediction p;
-  p.workload = w.name;
-  p.cluster = c.name;
-  p.precision = fmt.name;
-  p.compute = std::string(bitscale::name(s.compute));
-  p.storage = std::string(bitscale::name(s.storage));
-  p.optimizer = std::string(bitscale::name(s.optimizer));
-  p.predictor = std::string(v.name);
-  p.overlap = std::string(bitscale::name(s.overlap));
-  p.gpus = s.gpus;
-  p.nodes = f.nodes;
-  p.batch = s.batch;
-  p.bandwidth_gbps = c.inter_node_gbps_per_gpu();
-  p.bucket_bytes = s.bucket_bytes;
+  Prediction p = describe(s, v.name, f.nodes);
 
   const std::int64_t T = s.tensor_parallel, P = s.pipeline_parallel, m = s.microbatches;
   const std::int64_t D = s.gpus / (T * P);
