@@ -525,8 +525,8 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   const auto format = parse_format(o.format);
   auto grid = parse_grid(o);
   grid.record_timeline = o.explain || !o.trace.empty();
-  if (grid.record_timeline && o.predictor != "timeline") {
-    if (!o.trace.empty()) throw InputError("", "--trace", o.trace, "needs --predictor timeline");
+  if (!o.trace.empty() && o.predictor == "alpha-beta") {
+    throw InputError("", "--trace", o.trace, "needs a predictor that simulates the step (timeline, dettmers2015, aps)");
   }
   const std::size_t configurations = grid_size(grid);
   for (const auto* flag : {o.explain ? "--explain" : nullptr, o.trace.empty() ? nullptr : "--trace"}) {
