@@ -497,15 +497,27 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   constexpr std::size_t kRows = 65536;
-  while (done < total && !g_interrupted) {
-    const std::size_t last = std::min(total, done + kRows);
-    const auto rows = run_grid(grid, err, false, done, last, &g_interrupted);
-    if (g_interrupted) break;  // an incomplete chunk is dropped: the file holds whole chunks only
-    write_predictions_csv(file, rows, false);
-    file.flush();
-    if (!file) throw InputError("", "--out", o.out, "writing " + partial + " failed (disk full?)");
-    done = last;
-    if (tty) err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done, total, 100.0 * static_cast<double>(done) / static_cast<double>(total)) << std::flush;
+  try {
+    while (done < total && !g_interrupted) {
+      const std::size_t last = std::min(total, done + kRows);
+      const auto rows = run_grid(grid, err, false, done, last, &g_interrupted);
+      if (g_interrupted) break;  // an incomplete chunk is dropped: the file holds whole chunks only
+      write_predictions_csv(file, rows, false);
+      file.flush();
+      if (!file) throw InputError("", "--out", o.out, "writing " + partial + " failed (disk full?)");
+      done = last;
+      if (tty) {
+        err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done, total,
+                           100.0 * static_cast<double>(done) / static_cast<double>(total))
+            << std::flush;
+      }
+    }
+  } catch (...) {
+    // bad input found mid-grid: this grid can never finish, so nothing of it is left behind
+    file.close();
+    fs::remove(partial, ec);
+    fs::remove(meta, ec);
+    throw;
   }
   if (tty) err << "\r" << std::string(60, ' ') << "\r";
   file.close();

@@ -109,6 +109,13 @@ TEST(BadInputMatrix, EveryNumericAndNamedOptionOfEveryCommand) {
       }
     }
   }
+  // bad input that only a configuration deep in the grid shows: a sweep must leave no partial file either
+  expect_rejected({{"sweep", "-g", "8,16,12", "--out", out}, "--gpus"}, dir);
+  expect_rejected({{"sweep", "-g", "8", "--batch", "1..64", "--pipeline-parallel", "2", "--microbatches", "3",
+                    "--out", out},
+                   "--microbatches"},
+                  dir);
+  cases += 2;
   std::cout << cases << " cases\n";
   EXPECT_GT(cases, 250);
   fs::remove_all(dir);
