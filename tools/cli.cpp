@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,7 @@ constexpr double kMaxBandwidthGbps = 1e6;  // 1 Pbit/s
 constexpr double kMaxBucketBytes = 1e12;
 constexpr double kMaxCollectiveBytes = 1e15;
 constexpr std::size_t kMaxConfigurations = 20'000'000;
+constexpr const char* kVersion = "0.1.0";
 constexpr const char* kDefaultGpus = "1,8,64,256,1024";
 constexpr const char* kDefaultPrecisions = "fp32,fp16,bf16,fp8-e4m3,int8-block,dettmers8";
 
@@ -420,14 +422,25 @@ std::string explain(const Grid& g, const Prediction& p) {
 // FILE.csv.partial.meta naming the grid; the finished file is renamed into place. Ctrl-C (SIGINT) or SIGTERM
 // stops after the rows already written and exits 130; --resume continues the same grid from the partial file.
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted = true; }
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
+              "the signal handler may only touch lock-free atomics");
+extern "C" void on_interrupt(int sig) {
+  g_signal = sig;
+  g_interrupted = true;
+}
 
 std::string grid_fingerprint(const GridOptions& o, const Grid& g) {
+  std::string layers;
+  for (const auto& l : g.workload.layers) {
+    layers += fmt::format("{} {} {} {:.17g} {} {}\n", l.name, name(l.kind), l.parameters, l.forward_flops,
+                          l.activations, l.parameter_tensors);
+  }
   return fmt::format(
-      "bitscale sweep 1\nworkload={} ({} parameters)\ncluster={}\n{}\ngpus={}\nprecision={}\ncompute={}\nstorage={}\n"
+      "bitscale {} sweep\nworkload={}\n{}cluster={}\n{}\ngpus={}\nprecision={}\ncompute={}\nstorage={}\n"
       "optimizer={}\nbatch={}\nbandwidth={}\nbucket={}\nfirst_bucket={}\npredictor={}\nalgorithm={}\noverlap={}\n"
       "codec_stream={}\ntensor={}\npipeline={}\nmicrobatches={}\nmodel_parallel_fc={}\nmax_batch={}\n",
-      o.workload, g.workload.parameters(), o.cluster, to_toml(g.cluster), o.gpus, o.precision, o.compute, o.storage,
+      kVersion, o.workload, layers, o.cluster, to_toml(g.cluster), o.gpus, o.precision, o.compute, o.storage,
       o.optimizer, o.batch, o.bandwidth, o.bucket, o.first_bucket, o.predictor, o.algorithm, o.overlap,
       o.codec_stream, o.tensor_parallel, o.pipeline_parallel, o.microbatches, o.model_parallel_fc, o.max_batch);
 }
@@ -446,7 +459,13 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   write_predictions_csv(header, std::span<const Prediction>(), true);
   std::size_t done = 0;
   std::error_code ec;
+  if (o.resume && !fs::exists(partial, ec)) {
+    err << fmt::format("bitscale: no {} to resume: starting the sweep\n", partial);
+  }
   if (o.resume && fs::exists(partial, ec)) {
+    if (!fs::exists(meta, ec)) {
+      throw InputError("", "--resume", partial, "has no " + meta + " naming its sweep: remove it and start over");
+    }
     std::ifstream m(meta, std::ios::binary);
     const std::string saved((std::istreambuf_iterator<char>(m)), std::istreambuf_iterator<char>());
     if (saved != fingerprint) {
@@ -474,9 +493,15 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   } else {
     std::ofstream m(meta, std::ios::binary | std::ios::trunc);
     m << fingerprint;
+    m.close();
     std::ofstream p(partial, std::ios::binary | std::ios::trunc);
     p << header.str();
-    if (!m || !p) throw InputError("", "--out", o.out, "cannot create " + partial);
+    p.close();
+    if (!m || !p) {
+      fs::remove(partial, ec);
+      fs::remove(meta, ec);
+      throw InputError("", "--out", o.out, "cannot create " + partial + " and " + meta);
+    }
   }
   std::ofstream file(partial, std::ios::binary | std::ios::app);
   if (!file) throw InputError("", "--out", o.out, "cannot append to " + partial);
@@ -497,6 +522,9 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   constexpr std::size_t kRows = 65536;
+  // BITSCALE_TEST_INTERRUPT_AFTER_ROWS=N: the process sends itself SIGINT once N rows are written (tests only)
+  std::size_t interrupt_after = 0;
+  if (const char* v = std::getenv("BITSCALE_TEST_INTERRUPT_AFTER_ROWS")) interrupt_after = std::strtoull(v, nullptr, 10);
   try {
     while (done < total && !g_interrupted) {
       const std::size_t last = std::min(total, done + kRows);
@@ -506,6 +534,7 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
       file.flush();
       if (!file) throw InputError("", "--out", o.out, "writing " + partial + " failed (disk full?)");
       done = last;
+      if (interrupt_after > 0 && done >= interrupt_after) ::raise(SIGINT);  // tests: a real signal, at a known row
       if (tty) {
         err << fmt::format("\rbitscale: {}/{} configurations ({:.0f}%)", done, total,
                            100.0 * static_cast<double>(done) / static_cast<double>(total))
@@ -524,7 +553,7 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   if (done < total) {
     err << fmt::format("bitscale: interrupted: {} of {} rows are in {}; the same command with --resume finishes "
                        "it\n", done, total, partial);
-    return 130;
+    return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);  // 130 for Ctrl-C, 143 for SIGTERM
   }
   fs::rename(partial, o.out, ec);
   if (ec) throw InputError("", "--out", o.out, "cannot rename the finished file into place: " + ec.message());
@@ -848,7 +877,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (calibrate_opts.command->parsed()) return run_calibrate(calibrate_opts, out, err);
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
-      out << fmt::format("bitscale 0.1.0, CUDA {}{}\n", cuda_compiled() ? "compiled" : "not compiled",
+      out << fmt::format("bitscale {}, CUDA {}{}\n", kVersion, cuda_compiled() ? "compiled" : "not compiled",
                          cuda_available() ? ", device: " + cuda_device_name() : ", no device");
       return 0;
     }
