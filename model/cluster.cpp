@@ -159,17 +159,9 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.nics_per_node = inter.integer("nics_per_node", 1, 1024);
   c.nic_gbps = inter.number("nic_bandwidth_gbps", kMaxGbps);
   c.inter_node_latency_us = inter.number("latency_us", kMaxLatencyUs, true);
-  c.network_topology = inter.optional_text("topology").value_or("fat-tree");
-  if (c.network_topology != "fat-tree" && c.network_topology != "rail-optimized") {
-    throw InputError(source, "inter_node.topology", c.network_topology,
-                     "unknown topology; valid: fat-tree, rail-optimized");
-  }
+  c.network_topology = inter.optional_text("topology").value_or("fat-tree");  // checked by validate()
   c.nodes_per_leaf = inter.optional_integer("nodes_per_leaf", 1, 1 << 20).value_or(32);
   c.oversubscription = inter.optional_number("oversubscription", 1000.0).value_or(1.0);
-  if (c.oversubscription < 1.0) {
-    throw InputError(source, "inter_node.oversubscription", format_value(c.oversubscription),
-                     "must be >= 1 (1: non-blocking)");
-  }
 
   if (r.has("collectives")) {
     const auto coll = r.table("collectives");

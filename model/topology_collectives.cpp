@@ -204,24 +204,12 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algo
 
 }  // namespace
 
-double topology_collective_seconds(const ClusterProfile& c, const Fabric& fabric, double bytes, Algorithm a) {
-  if (fabric.ranks == 1) return 0;
-  const Fabric f = fabric.at(a == Algorithm::gather ? bytes * static_cast<double>(fabric.ranks) : bytes);
-  const double latency = a == Algorithm::gather ? ring_allgather_seconds(f, 0) : allreduce_seconds(f, 0, a);
-  return latency + bytes * cached_seconds_per_byte(c, f, a);
+double topology_collective_seconds(const ClusterProfile& c, const Fabric& f, double bytes, Algorithm a) {
+  return FlowCosts(c, f).seconds(bytes, a);
 }
 
 CollectiveTime topology_best_allreduce(const ClusterProfile& c, const Fabric& f, double bytes) {
-  CollectiveTime best{0, Algorithm::ring};
-  bool found = false;
-  for (auto a : allreduce_algorithms()) {
-    if ((f.allreduce_mask & (1u << static_cast<unsigned>(a))) == 0) continue;
-    const double t = topology_collective_seconds(c, f, bytes, a);
-    if (!found || t < best.seconds) best = {t, a};
-    found = true;
-  }
-  BITSCALE_CHECK(found) << "no allreduce algorithm allowed";
-  return best;
+  return FlowCosts(c, f).best_allreduce(bytes);
 }
 
 }  // namespace bitscale

@@ -126,7 +126,8 @@ class AlphaBetaPredictor final : public Predictor {
     p.memory_per_gpu_bytes = mem.total();
     p.gpu_memory_bytes = gib(c.gpu_memory_gib);
     p.fits_in_memory = p.memory_per_gpu_bytes <= p.gpu_memory_bytes;
-    p.max_batch = max_batch(s, comm_buffers);
+    p.max_batch = max_batch(mem.total() - mem.activation_bytes,
+                            static_cast<double>(w.activations()) * element_bytes(s.compute), p.gpu_memory_bytes);
     if (!std::isfinite(p.step_time_s) || !std::isfinite(p.memory_per_gpu_bytes) || !(p.step_time_s > 0)) {
       throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
     }

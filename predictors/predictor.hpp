@@ -110,9 +110,9 @@ void validate(const Scenario& s);
 // A prediction with the scenario's description filled in (names, counts, bandwidth, bucket), for `predictor`.
 Prediction describe(const Scenario& s, std::string_view predictor, std::int64_t nodes);
 
-// The largest batch per GPU whose memory fits the GPU (memory grows linearly with the batch); 0 when even one
-// sample does not fit. `comm_buffer_bytes` as memory_per_gpu.
-std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes);
+// The largest batch per GPU, a whole number of `multiple`s (microbatches), whose memory fixed + batch x
+// per_sample fits gpu_bytes (memory grows linearly with the batch); 0 when even one sample does not fit.
+std::int64_t max_batch(double fixed_bytes, double per_sample_bytes, double gpu_bytes, std::int64_t multiple = 1);
 
 std::unique_ptr<Predictor> make_alpha_beta_predictor();
 std::unique_ptr<Predictor> make_timeline_predictor();

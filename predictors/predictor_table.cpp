@@ -64,13 +64,11 @@ Prediction describe(const Scenario& s, std::string_view predictor, std::int64_t 
   return p;
 }
 
-std::int64_t max_batch(const Scenario& s, double comm_buffer_bytes) {
-  const auto& c = *s.cluster;
-  const auto zero = memory_per_gpu(*s.workload, c, s.compute, s.storage, s.optimizer, 0, comm_buffer_bytes);
-  const double per_sample = static_cast<double>(s.workload->activations()) * element_bytes(s.compute);
-  const double room = gib(c.gpu_memory_gib) - zero.total();
-  if (!(room >= per_sample) || !(per_sample > 0)) return 0;
-  return static_cast<std::int64_t>(std::min(std::floor(room / per_sample), 1e9));
+std::int64_t max_batch(double fixed_bytes, double per_sample_bytes, double gpu_bytes, std::int64_t multiple) {
+  const double room = gpu_bytes - fixed_bytes;
+  if (!(per_sample_bytes > 0) || !(room >= per_sample_bytes)) return 0;
+  const auto batch = static_cast<std::int64_t>(std::min(std::floor(room / per_sample_bytes), 1e9));
+  return batch - batch % multiple;
 }
 
 Overlap parse_overlap(std::string_view text, std::string_view field) {

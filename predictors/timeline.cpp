@@ -249,7 +249,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   }
   const std::int32_t last_backward = prev;
 
-  std::vector<std::int32_t> finals;  // the last task of every bucket
+  std::vector<std::int32_t> finals, comm_tasks;  // every bucket's last task and its collective
   double comm_buffers = 0;
   p.algorithm = "none";
   if (D > 1) {
@@ -309,7 +309,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       }
       after = g.add({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
                     {after, extra});
-      const std::int32_t comm_task = after;
+      comm_tasks.push_back(after);
       if (gathered) {
         const double decode_accumulate = codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes);
         after = g.add({TaskKind::decode, codec, static_cast<double>(D - 1) * decode_accumulate, -1, bi, 0}, {after});
@@ -325,7 +325,6 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       }
       detail->buckets.push_back({bk.first_layer, bk.last_layer, bk.fp32_bytes, wire, 0, 0, 0, 0,
                                  std::string(bitscale::name(memo.algorithm))});
-      detail->buckets.back().comm_start_s = comm_task;  // task id until scheduled
     }
   }
   finals.push_back(last_backward);
@@ -377,19 +376,14 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   p.memory_per_gpu_bytes = fixed + per_sample * static_cast<double>(s.batch);
   p.gpu_memory_bytes = gib(c.gpu_memory_gib);
   p.fits_in_memory = p.memory_per_gpu_bytes <= p.gpu_memory_bytes;
-  const double room = p.gpu_memory_bytes - fixed;
-  p.max_batch = 0;
-  if (per_sample > 0 && room >= per_sample) {
-    p.max_batch = static_cast<std::int64_t>(std::min(std::floor(room / per_sample), 1e9));
-    p.max_batch -= p.max_batch % m;  // whole microbatches
-  }
+  p.max_batch = max_batch(fixed, per_sample, p.gpu_memory_bytes, m);
   if (!std::isfinite(p.step_time_s) || !std::isfinite(p.memory_per_gpu_bytes) || !(p.step_time_s > 0)) {
     throw InputError("", "configuration", "", "the prediction overflows: inputs beyond the model's range");
   }
   if (s.record_timeline) {
     for (std::size_t b = 0; b < detail->buckets.size(); ++b) {
       auto& bd = detail->buckets[b];
-      const auto comm = static_cast<std::int32_t>(bd.comm_start_s);
+      const auto comm = comm_tasks[b];
       bd.ready_s = g[backward_task[static_cast<std::size_t>(bd.last_layer)]].end_s;
       bd.comm_start_s = g[comm].start_s;
       bd.comm_end_s = g[comm].end_s;

@@ -148,6 +148,10 @@ struct Grid {
   std::unique_ptr<Predictor> predictor;
 };
 
+std::size_t grid_size(const Grid& g) {
+  return g.bandwidths.size() * g.computes.size() * g.precisions.size() * g.gpus.size() * g.batches.size();
+}
+
 Grid parse_grid(const GridOptions& o) {
   Grid g;
   g.predictor = make_predictor(o.predictor);
@@ -185,11 +189,12 @@ Grid parse_grid(const GridOptions& o) {
                      "models data parallelism only; tensor, pipeline and model parallelism need the timeline");
   }
   if (o.max_batch && !o.batch.empty()) throw InputError("", "--max-batch", "", "goes without --batch");
+  const std::size_t size = grid_size(g);
+  if (size > kMaxConfigurations) {
+    throw InputError("", "configurations", std::to_string(size),
+                     fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
+  }
   return g;
-}
-
-std::size_t grid_size(const Grid& g) {
-  return g.bandwidths.size() * g.computes.size() * g.precisions.size() * g.gpus.size() * g.batches.size();
 }
 
 // The predictions of configurations [first, last) of the grid (all by default), computed before anything is
@@ -206,10 +211,6 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
   const std::size_t n_gpus = g.gpus.size(), n_batch = g.batches.size(), n_prec = g.precisions.size(),
                     n_comp = g.computes.size();
   const std::size_t size = grid_size(g);
-  if (size > kMaxConfigurations) {
-    throw InputError("", "configurations", std::to_string(size),
-                     fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
-  }
   last = std::min(last, size);
   const std::size_t total = last > first ? last - first : 0;
   std::vector<Prediction> out(total);
@@ -451,10 +452,6 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   const std::string partial = o.out + ".partial", meta = partial + ".meta";
   const auto fingerprint = grid_fingerprint(o, grid);
   const std::size_t total = grid_size(grid);
-  if (total > kMaxConfigurations) {
-    throw InputError("", "configurations", std::to_string(total),
-                     fmt::format("more than {} in one grid: split it into several sweeps", kMaxConfigurations));
-  }
   std::ostringstream header;
   write_predictions_csv(header, std::span<const Prediction>(), true);
   std::size_t done = 0;
@@ -583,6 +580,12 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
     return sweep_to_file(grid, o, err);
   }
   const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
+  auto write_trace = [&] {
+    if (o.trace.empty()) return;
+    write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
+    err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
+                       rows.front().timeline->graph.tasks().size(), o.trace);
+  };
   if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
   if (format == Format::csv) {  // streamed: a sweep may hold millions of rows
     if (o.out.empty()) {
@@ -591,11 +594,7 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
       write_file_atomically(o.out, "--out", [&](std::ostream& file) { write_predictions_csv(file, rows); });
       err << fmt::format("bitscale: wrote {} row{} to {}\n", rows.size(), rows.size() == 1 ? "" : "s", o.out);
     }
-    if (!o.trace.empty()) {
-      write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
-      err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
-                         rows.front().timeline->graph.tasks().size(), o.trace);
-    }
+    write_trace();
     return 0;
   }
   auto text = render_predictions(rows, format);
@@ -603,11 +602,7 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
     text += explain(grid, rows.front());
     if (rows.front().timeline) text += timeline_text(rows.front(), grid.workload);
   }
-  if (!o.trace.empty()) {
-    write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
-    err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
-                       rows.front().timeline->graph.tasks().size(), o.trace);
-  }
+  write_trace();
   emit(text, o.out, out, err, rows.size());
   return 0;
 }

@@ -103,18 +103,22 @@ std::string human_bytes(double b) {
 
 std::string ms(double s) { return fmt::format("{:.3f}", s * 1e3); }
 
+void write_csv_header(std::ostream& out, const std::vector<Field>& row) {
+  std::string line;
+  for (const auto& f : row) line += (line.empty() ? "" : ",") + std::string(f.name);
+  out << line << '\n';
+}
+void write_csv_row(std::ostream& out, const std::vector<Field>& row) {
+  std::string line;
+  for (std::size_t i = 0; i < row.size(); ++i) line += (i ? "," : "") + csv_cell(row[i].value);
+  out << line << '\n';
+}
 }  // namespace
 
 void write_csv(std::ostream& out, std::span<const std::vector<Field>> rows) {
   if (rows.empty()) return;
-  std::string header;
-  for (const auto& f : rows.front()) header += (header.empty() ? "" : ",") + std::string(f.name);
-  out << header << '\n';
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) line += (i ? "," : "") + csv_cell(row[i].value);
-    out << line << '\n';
-  }
+  write_csv_header(out, rows.front());
+  for (const auto& row : rows) write_csv_row(out, row);
 }
 
 void write_json(std::ostream& out, std::span<const std::vector<Field>> rows) {
@@ -228,27 +232,9 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
 }
 
 void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, bool header) {
-  std::string line;
-  if (header && rows.empty()) {
-    for (const auto& f : prediction_fields(Prediction{})) line += (line.empty() ? "" : ",") + std::string(f.name);
-    out << line << '\n';
-    return;
-  }
-  for (const auto& p : rows) {
-    const auto fields = prediction_fields(p);
-    if (header) {
-      line.clear();
-      for (const auto& f : fields) line += (line.empty() ? "" : ",") + std::string(f.name);
-      out << line << '\n';
-      header = false;
-    }
-    line.clear();
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (i) line += ',';
-      line += csv_cell(fields[i].value);
-    }
-    out << line << '\n';
-  }
+  // one prediction's fields at a time: a sweep may hold millions of rows
+  if (header) write_csv_header(out, prediction_fields(Prediction{}));
+  for (const auto& p : rows) write_csv_row(out, prediction_fields(p));
 }
 
 }  // namespace bitscale
