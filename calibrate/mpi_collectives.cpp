@@ -5,8 +5,13 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <stdexcept>
@@ -62,7 +67,17 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-MpiSession::MpiSession() { MPI_Init(nullptr, nullptr); }
+MpiSession::MpiSession() {
+  // serialized: calibration runs a collective on a second thread while the first computes (contention)
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
+}
+
+bool mpi_threads_serialized() {
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  return level >= MPI_THREAD_SERIALIZED;
+}
 MpiSession::~MpiSession() { MPI_Finalize(); }
 
 int mpi_agree(int code) {
@@ -78,6 +93,11 @@ MpiWorld mpi_world() {
   char name[MPI_MAX_PROCESSOR_NAME];
   int len = 0;
   MPI_Get_processor_name(name, &len);
+  // ranks in network namespaces of one machine (tools/emulated-cluster) share a hostname: the node is named
+  if (const char* node = std::getenv("BITSCALE_NODE"); node != nullptr && *node != '\0') {
+    len = static_cast<int>(std::min<std::size_t>(std::strlen(node), MPI_MAX_PROCESSOR_NAME - 1));
+    std::memcpy(name, node, static_cast<std::size_t>(len));
+  }
   w.host.assign(name, static_cast<std::size_t>(len));
   std::vector<char> all(static_cast<std::size_t>(w.size) * MPI_MAX_PROCESSOR_NAME, '\0');
   std::vector<char> mine(MPI_MAX_PROCESSOR_NAME, '\0');
@@ -89,6 +109,53 @@ MpiWorld mpi_world() {
   w.nodes = static_cast<int>(hosts.size());
   w.ranks_per_node = w.size / w.nodes;
   return w;
+}
+
+void mpi_while_allreducing(const std::function<void()>& work) {
+  std::atomic<int> done{0};
+  std::vector<float> data(std::size_t{1} << 20, 1.0f);
+  std::thread comm([&] {
+    for (;;) {
+      MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      int mine = done.load(), all = 0;
+      MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+      if (all == 1) break;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first collective under way
+  std::exception_ptr failed;
+  try {
+    work();
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  done = 1;  // the collectives stop together whatever happened here
+  comm.join();
+  if (failed) std::rethrow_exception(failed);
+}
+
+double mpi_allreduce_seconds(double bytes, int runs, const std::function<void()>& busy) {
+  std::vector<float> data(static_cast<std::size_t>(bytes / 4), 1.0f);
+  std::atomic<bool> stop{false};
+  std::thread worker;
+  if (busy) {
+    worker = std::thread([&] {
+      try {
+        while (!stop.load()) busy();
+      } catch (...) {
+        // the load stops; the timing goes on without it
+      }
+    });
+  }
+  std::vector<double> times;
+  for (int r = 0; r <= runs; ++r) {
+    const auto t = std::chrono::steady_clock::now();
+    MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+    if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+  }
+  stop = true;
+  if (worker.joinable()) worker.join();
+  return median(times);
 }
 
 std::string mpi_shared_temp_dir(const std::string& parent) {

@@ -13,7 +13,8 @@
 
 namespace bitscale {
 
-// MPI_Init on construction (with thread support "single"), MPI_Finalize on destruction.
+// MPI_Init on construction (thread support "serialized": one thread at a time calls MPI), MPI_Finalize on
+// destruction.
 class MpiSession {
  public:
   MpiSession();
@@ -22,12 +23,15 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
 };
 
+// Whether a second thread may call MPI (one thread at a time): the contention measurements need it.
+bool mpi_threads_serialized();
+
 // The same exit code on every rank: the largest.
 int mpi_agree(int code);
 
 struct MpiWorld {
   int rank = 0, size = 1;
-  int nodes = 1, ranks_per_node = 1;  // hosts by processor name
+  int nodes = 1, ranks_per_node = 1;  // hosts by processor name, or by $BITSCALE_NODE where set
   std::string host;
 };
 MpiWorld mpi_world();
@@ -47,6 +51,14 @@ std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops
 // A fresh directory made by rank 0 under `parent` (every rank on the host sees it), its path on every rank.
 std::string mpi_shared_temp_dir(const std::string& parent);
 void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barrier
+
+// Runs `work` on this thread while a second thread allreduces 4 MiB of fp32 over and over, on every rank at
+// once; the collectives stop together when every rank's work is done. For contention measurements.
+void mpi_while_allreducing(const std::function<void()>& work);
+
+// Median seconds of an in-place fp32 allreduce of `bytes` on this rank, `runs` times after one warm-up; with
+// `busy`, while a second thread of every rank runs busy() over and over (contention). On every rank.
+double mpi_allreduce_seconds(double bytes, int runs, const std::function<void()>& busy = {});
 
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);

@@ -94,6 +94,14 @@ void ClusterProfile::validate() const {
   check("gpu.memory_reserved_gib", memory_reserved_gib, gpu_memory_gib, true);
   check("gpu.hbm_gbyte_per_s", hbm_gbyte_per_s, 1e6);
   check("gpu.codec_hbm_efficiency", codec_hbm_efficiency, 1.0);
+  check("gpu.compute_during_comm", compute_during_comm, 1.0);
+  check("gpu.comm_during_compute", comm_during_compute, 1.0);
+  if (compute_during_comm < 0.01) {
+    throw InputError(source, "gpu.compute_during_comm", format_value(compute_during_comm), "must be in [0.01, 1]");
+  }
+  if (comm_during_compute < 0.01) {
+    throw InputError(source, "gpu.comm_during_compute", format_value(comm_during_compute), "must be in [0.01, 1]");
+  }
   check("intra_node.bandwidth_gbps", intra_node_gbps, kMaxGbps);
   check("intra_node.latency_us", intra_node_latency_us, kMaxLatencyUs, true);
   check("inter_node.nic_bandwidth_gbps", nic_gbps, kMaxGbps);
@@ -121,19 +129,22 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs"});
+          "collectives", "codecs", "layer_rates"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
   c.description = r.optional_text("description").value_or("");
 
   const auto gpu = r.table("gpu");
-  gpu.only({"model", "memory_gib", "memory_reserved_gib", "hbm_gbyte_per_s", "codec_hbm_efficiency", "peak_tflops"});
+  gpu.only({"model", "memory_gib", "memory_reserved_gib", "hbm_gbyte_per_s", "codec_hbm_efficiency", "peak_tflops",
+            "compute_during_comm", "comm_during_compute"});
   c.gpu_model = gpu.text("model");
   c.gpu_memory_gib = gpu.number("memory_gib", kMaxMemoryGib);
   c.memory_reserved_gib = gpu.number("memory_reserved_gib", kMaxMemoryGib, true);
   c.hbm_gbyte_per_s = gpu.number("hbm_gbyte_per_s", 1e6);
   c.codec_hbm_efficiency = gpu.number("codec_hbm_efficiency", 1.0);
+  c.compute_during_comm = gpu.optional_number("compute_during_comm", 1.0).value_or(1.0);
+  c.comm_during_compute = gpu.optional_number("comm_during_compute", 1.0).value_or(1.0);
   const auto peak = gpu.table("peak_tflops");
   peak.only({"fp32", "tf32", "fp16", "bf16", "fp8"});
   for (int p = 0; p < kComputePrecisionCount; ++p) {
@@ -196,6 +207,14 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       c.codec_gbyte_per_s[key] = codecs.number(key, 1e6);
     }
   }
+  if (r.has("layer_rates")) {
+    const auto rates = r.table("layer_rates");
+    for (const auto& [k, v] : rates.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      c.layer_gflops[key] = rates.number(key, 1e9);
+    }
+  }
   c.intra_node_regimes = parse_regimes(intra);
   c.inter_node_regimes = parse_regimes(inter);
   collect_sources(doc, "", c.sources);
@@ -250,6 +269,8 @@ std::string to_toml(const ClusterProfile& c) {
   put(gpu, c, "gpu", "memory_reserved_gib", c.memory_reserved_gib);
   put(gpu, c, "gpu", "hbm_gbyte_per_s", c.hbm_gbyte_per_s);
   put(gpu, c, "gpu", "codec_hbm_efficiency", c.codec_hbm_efficiency);
+  if (c.compute_during_comm < 1) put(gpu, c, "gpu", "compute_during_comm", c.compute_during_comm);
+  if (c.comm_during_compute < 1) put(gpu, c, "gpu", "comm_during_compute", c.comm_during_compute);
   toml::table peak;
   for (int p = 0; p < kComputePrecisionCount; ++p) {
     if (c.peak_tflops[p] > 0) {
@@ -295,6 +316,13 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [name, rate] : c.codec_gbyte_per_s) put(codecs, c, "codecs", name, rate);
     put_table_source(codecs, c, "codecs");
     doc.insert("codecs", std::move(codecs));
+  }
+
+  if (!c.layer_gflops.empty()) {
+    toml::table rates;
+    for (const auto& [key, rate] : c.layer_gflops) put(rates, c, "layer_rates", key, rate);
+    put_table_source(rates, c, "layer_rates");
+    doc.insert("layer_rates", std::move(rates));
   }
 
   toml::table coll;

@@ -42,6 +42,12 @@ struct ClusterProfile {
   ComputePrecision default_compute = ComputePrecision::fp32;
   std::array<double, kLayerKindCount> efficiency{};  // achieved fraction of peak per layer kind
   double codec_hbm_efficiency = 0;                    // fraction of HBM bandwidth codec kernels reach
+  // fraction of the compute rate left while a collective runs (communication takes SMs on a GPU, cores on CPU
+  // ranks); 1: none lost. Calibration measures it on CPU ranks; [gpu] compute_during_comm, optional
+  double compute_during_comm = 1.0;
+  // fraction of a collective's speed left while compute runs (CPU ranks: the compute thread takes the cores the
+  // collective's copies, sums and TCP stack need); 1: none lost. [gpu] comm_during_compute, optional
+  double comm_during_compute = 1.0;
 
   // node
   std::int64_t gpus_per_node = 0;
@@ -64,6 +70,11 @@ struct ClusterProfile {
   // measured codec throughput (bytes read + written per second, in GB/s) by codec name; codecs not listed run at
   // codec_hbm_efficiency x hbm_gbyte_per_s
   std::map<std::string, double> codec_gbyte_per_s;
+
+  // measured forward + backward rates (FLOP/s of 3x the forward FLOPs) of layers by shape, precision and batch
+  // (layer_shape_key in model/compute.hpp), in GFLOP/s: a layer found here runs at its measured rate instead of
+  // the roofline (calibrate --layers-of measures a workload's layers)
+  std::map<std::string, double> layer_gflops;
 
   // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
   std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU

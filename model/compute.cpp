@@ -1,5 +1,7 @@
 #include "model/compute.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace bitscale {
@@ -13,7 +15,23 @@ double roofline(const Layer& l, double rate, double hbm, double element_bytes, d
 }
 }  // namespace
 
+std::string layer_shape_key(const Layer& l, ComputePrecision compute, std::int64_t batch) {
+  const auto& g = l.geometry;
+  if (l.kind == LayerKind::linear && g.in > 0) {
+    return fmt::format("{} linear {}x{} b{}", name(compute), g.in, g.out, batch);
+  }
+  if (l.kind == LayerKind::conv && g.kernel > 0) {
+    return fmt::format("{} conv {}x{} k{} s{} p{} {}x{} b{}", name(compute), g.in, g.out, g.kernel, g.stride, g.padding,
+                       g.h, g.w, batch);
+  }
+  return "";
+}
+
 double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch) {
+  if (!c.layer_gflops.empty()) {
+    const auto it = c.layer_gflops.find(layer_shape_key(l, compute, batch));
+    if (it != c.layer_gflops.end()) return l.forward_flops * static_cast<double>(batch) / (it->second * 1e9);
+  }
   return roofline(l, c.peak_flops(compute) * c.efficiency[static_cast<std::size_t>(l.kind)], c.hbm_gbyte_per_s * 1e9,
                   element_bytes(compute), static_cast<double>(batch));
 }
@@ -27,7 +45,11 @@ StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrec
   std::array<double, kLayerKindCount> rate{};
   for (int k = 0; k < kLayerKindCount; ++k) rate[k] = peak * c.efficiency[k];
   double forward = 0;
-  for (const auto& l : w.layers) forward += roofline(l, rate[static_cast<std::size_t>(l.kind)], hbm, eb, b);
+  if (c.layer_gflops.empty()) {
+    for (const auto& l : w.layers) forward += roofline(l, rate[static_cast<std::size_t>(l.kind)], hbm, eb, b);
+  } else {
+    for (const auto& l : w.layers) forward += layer_forward_seconds(l, c, compute, batch);
+  }
   StepCompute s;
   s.forward_s = forward;
   s.backward_s = 2.0 * forward;

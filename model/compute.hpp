@@ -7,6 +7,7 @@
 // optimizer state and reads gradients: parameters x (2 (w + m + s) + g) / HBM.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "model/cluster.hpp"
 #include "model/precision.hpp"
@@ -19,7 +20,12 @@ struct StepCompute {
   double total_s() const { return forward_s + backward_s + optimizer_s; }
 };
 
-// The roofline forward time of one layer.
+// The key of a layer's measured rate in a profile's [layer_rates]: "fp32 linear 784x1024 b256",
+// "fp32 conv 3x32 k3 s1 p1 32x32 b32"; "" for a layer without an architecture (LayerGeometry).
+std::string layer_shape_key(const Layer& l, ComputePrecision compute, std::int64_t batch);
+
+// The forward time of one layer: its measured rate where the profile has one for its shape, precision and batch
+// (a third of the measured forward + backward time), else the roofline.
 double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch);
 
 // The optimizer step alone: memory-bound, parameters x (2 (w + m + s) + g) / HBM.

@@ -106,6 +106,71 @@ void TaskGraph::schedule() {
   }
 }
 
+namespace {
+
+// The time `work` seconds of full-speed work take from `start`, at `fraction` of the speed inside the intervals
+// (sorted, disjoint) and at full speed outside them.
+double stretched(double start, double work, const std::vector<std::pair<double, double>>& intervals, double fraction) {
+  if (fraction >= 1) return work;
+  double now = start, left = work;
+  auto it = std::upper_bound(intervals.begin(), intervals.end(), std::make_pair(now, now),
+                             [](const auto& a, const auto& b) { return a.second < b.second; });
+  while (left > 0) {
+    if (it == intervals.end()) {
+      now += left;
+      left = 0;
+    } else if (now < it->first) {
+      const double step = std::min(left, it->first - now);
+      now += step;
+      left -= step;
+    } else {
+      const double step = std::min(left, (it->second - now) * fraction);
+      now += step / fraction;
+      left -= step;
+      if (left > 0) {
+        now = it->second;
+        ++it;
+      }
+    }
+  }
+  return now - start;
+}
+
+}  // namespace
+
+std::pair<double, double> TaskGraph::contend(double compute_fraction, double comm_fraction, int rounds) {
+  BITSCALE_CHECK(compute_fraction > 0 && compute_fraction <= 1 && comm_fraction > 0 && comm_fraction <= 1)
+      << "fractions " << compute_fraction << ", " << comm_fraction;
+  if (compute_fraction >= 1 && comm_fraction >= 1) return {0, 0};
+  std::vector<double> work(tasks_.size());
+  for (std::size_t t = 0; t < tasks_.size(); ++t) work[t] = tasks_[t].duration_s;
+  std::pair<double, double> added{0, 0};
+  for (int round = 0; round < rounds; ++round) {
+    // each stream runs one task at a time: its tasks' intervals are disjoint and, sorted by start, by end too
+    std::vector<std::pair<double, double>> compute, comm;
+    for (const auto& t : tasks_) {
+      if (t.end_s <= t.start_s) continue;
+      if (t.stream == Stream::compute) compute.emplace_back(t.start_s, t.end_s);
+      if (t.stream == Stream::comm) comm.emplace_back(t.start_s, t.end_s);
+    }
+    std::sort(compute.begin(), compute.end());
+    std::sort(comm.begin(), comm.end());
+    added = {0, 0};
+    for (std::size_t id = 0; id < tasks_.size(); ++id) {
+      auto& t = tasks_[id];
+      if (t.stream == Stream::compute) {
+        t.duration_s = stretched(t.start_s, work[id], comm, compute_fraction);
+        added.first += t.duration_s - work[id];
+      } else if (t.stream == Stream::comm) {
+        t.duration_s = stretched(t.start_s, work[id], compute, comm_fraction);
+        added.second += t.duration_s - work[id];
+      }
+    }
+    schedule();
+  }
+  return added;
+}
+
 double TaskGraph::end_s() const {
   double e = 0;
   for (const auto& t : tasks_) e = std::max(e, t.end_s);

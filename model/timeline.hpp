@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +38,13 @@ class TaskGraph {
   std::int32_t add(const Task& t, std::span<const std::int32_t> deps);
   // Places every task: fills start_s and end_s.
   void schedule();
+  // Contention between compute and communication (communication takes SMs on a GPU, cores on CPU ranks; compute
+  // takes the cores a CPU rank's collective needs): compute-stream tasks run at `compute_fraction` of their speed
+  // while a communication task runs, communication tasks at `comm_fraction` while a compute-stream task runs.
+  // Each task's duration becomes the time its work takes through the other stream's busy intervals of the last
+  // schedule, and the graph is rescheduled; `rounds` times, as the intervals move with it. Returns the seconds
+  // added to the compute stream and to the communication stream. Call after schedule().
+  std::pair<double, double> contend(double compute_fraction, double comm_fraction, int rounds = 3);
   std::span<const Task> tasks() const { return tasks_; }
   const Task& operator[](std::int32_t id) const { return tasks_[static_cast<std::size_t>(id)]; }
   double end_s() const;  // the last end

@@ -82,6 +82,7 @@ NetBuilder::Shape NetBuilder::conv(const std::string& name, Shape in, std::int64
   add({name, LayerKind::conv, weights + (bias ? out_c : 0),
        2.0 * static_cast<double>(in.c * kh * kw) * static_cast<double>(out.elements()), out.elements(),
        bias ? 2 : 1});
+  if (bias && kh == kw && pad_h == pad_w) w_.layers.back().geometry = {in.c, out_c, kh, stride, pad_h, in.h, in.w};
   return out;
 }
 
@@ -107,6 +108,7 @@ void NetBuilder::linear(const std::string& name, std::int64_t in, std::int64_t o
   add({name, kind, in * out + (bias ? out : 0),
        2.0 * static_cast<double>(in) * static_cast<double>(out) * static_cast<double>(tokens), out * tokens,
        bias ? 2 : 1});
+  if (bias && tokens == 1 && kind == LayerKind::linear) w_.layers.back().geometry = {in, out, 0, 1, 0, 0, 0};
 }
 
 void NetBuilder::layernorm(const std::string& name, std::int64_t width, std::int64_t tokens) {

@@ -17,6 +17,13 @@ inline constexpr int kLayerKindCount = 8;
 std::string_view name(LayerKind k);
 LayerKind parse_layer_kind(std::string_view text, std::string_view source, std::string_view field);
 
+// A layer's architecture where it was given by one (linear and conv layers with a bias, one token per sample):
+// what a trainer needs to rebuild it. Zero where the layer was given by its counts only.
+struct LayerGeometry {
+  std::int64_t in = 0, out = 0;  // features, or channels of a convolution
+  std::int64_t kernel = 0, stride = 1, padding = 0, h = 0, w = 0;  // square convolution on an h x w input
+};
+
 struct Layer {
   std::string name;
   LayerKind kind = LayerKind::linear;
@@ -24,6 +31,7 @@ struct Layer {
   double forward_flops = 0;          // per sample
   std::int64_t activations = 0;      // output elements per sample
   std::int64_t parameter_tensors = 0;  // weight + bias tensors (a DDP bucket holds tensors)
+  LayerGeometry geometry{};
 };
 
 struct Workload {

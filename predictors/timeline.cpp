@@ -330,6 +330,21 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   finals.push_back(last_backward);
   const std::int32_t optimizer = g.add({TaskKind::optimizer, Stream::compute, optimizer_s, -1, -1, 1}, finals);
   g.schedule();
+  // contention: compute slowed while a collective runs and collectives while compute runs (the profile's measured
+  // fractions; 1 = none)
+  double compute_stretch = 0;
+  if ((c.compute_during_comm < 1 || c.comm_during_compute < 1) && D > 1) {
+    std::vector<double> base;
+    base.reserve(g.tasks().size());
+    for (const auto& t : g.tasks()) base.push_back(t.duration_s);
+    g.contend(c.compute_during_comm, c.comm_during_compute);
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      const auto& t = g.tasks()[i];
+      if (t.kind == TaskKind::forward || t.kind == TaskKind::backward || t.kind == TaskKind::optimizer) {
+        compute_stretch += t.duration_s - base[i];
+      }
+    }
+  }
 
   p.forward_s = forward;
   p.optimizer_s = optimizer_s;
@@ -346,7 +361,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     }
   }
   p.forward_s = fm * forward;
-  p.backward_s = fm * 2.0 * forward;
+  p.backward_s = fm * 2.0 * forward + compute_stretch;  // the stretch: backward kernels slowed by communication
   p.optimizer_s = optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
   p.bubble_s = (fp - 1) * 3.0 * forward;

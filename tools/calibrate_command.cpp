@@ -176,6 +176,9 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command->add_option("--warmup", o.warmup, "untimed iterations first")->capture_default_str();
   o.command->add_option("--ops", o.ops, "collectives to measure (LIST)")->capture_default_str();
   o.command->add_option("--types", o.types, "data types to measure (LIST)")->capture_default_str();
+  o.command->add_option("--layers-of", o.layers_of,
+                        "mpi backend: also measure the forward + backward rate of every linear and conv layer of "
+                        "these workloads (LIST of names or files), at their default batch, into [layer_rates]");
   o.command->add_option("--max-error", o.max_error, "largest max relative error (%) of a fit that passes")
       ->capture_default_str();
   o.command->add_flag("--force", o.force, "write the profile even when a fit misses --max-error");

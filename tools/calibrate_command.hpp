@@ -15,6 +15,7 @@ struct CalibrateOptions {
   std::vector<std::string> logs;
   std::string backend, op, base, out, rendezvous, sizes = "8..268435456", iters = "20", warmup = "5", max_error = "25";
   std::string ops = "allreduce,allgather,reduce-scatter,broadcast,alltoall", types = "fp32,fp16,bf16,int8";
+  std::string layers_of;  // workloads whose layers' rates to measure (CPU ranks)
   bool force = false;
 };
 

@@ -16,9 +16,11 @@
 #include "kernels/codec_cuda.hpp"
 #include "kernels/input_error.hpp"
 #include "model/cluster.hpp"
+#include "model/compute.hpp"
 #include "model/parse.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/report.hpp"
+#include "tools/train_nn.hpp"
 
 namespace bitscale {
 
@@ -34,6 +36,7 @@ struct MpiPlan {
   std::vector<std::string> types;
   int iters = 20, warmup = 5;
   double max_error = 25;
+  std::vector<Workload> layer_workloads;
 };
 
 MpiPlan parse_plan(const CalibrateOptions& o) {
@@ -67,6 +70,10 @@ MpiPlan parse_plan(const CalibrateOptions& o) {
     throw InputError("", "--ops", o.ops, "must include allreduce with --types fp32: it sets the profile's links");
   }
   if (p.sizes.size() < 4) throw InputError("", "--sizes", o.sizes, "needs at least 4 sizes to fit");
+  if (!o.layers_of.empty()) {
+    if (o.backend != "mpi") throw InputError("", "--layers-of", o.layers_of, "is for the mpi backend (CPU ranks)");
+    for (const auto& w : parse_name_list("--layers-of", o.layers_of)) p.layer_workloads.push_back(find_workload(w));
+  }
   return p;
 }
 
@@ -78,13 +85,41 @@ std::string csv_path(const std::string& out) {
 
 // CPU ranks: memcpy, Eigen GEMM and the codecs, every rank at once (what one rank gets while the others run).
 // Every rank calls it (the medians are collective); the profile is meaningful on rank 0.
-ClusterProfile measure_host(const MpiWorld& world, const std::string& command, std::ostream& out) {
+ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::string& command,
+                            std::ostream& out) {
   const bool root = world.rank == 0;
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
   const double memcpy_rate = mpi_median(memcpy_bytes_per_s(std::size_t{64} << 20, 5));
   const double gemm32 = mpi_median(gemm_flops(ComputePrecision::fp32, 512, 3));
   const double gemm16 = mpi_median(gemm_flops(ComputePrecision::fp16, 256, 3));
   const double gemmbf = mpi_median(gemm_flops(ComputePrecision::bf16, 256, 3));
+  // the layer kinds' achieved rates through the trainer's kernels (forward + backward, fp32; median of 15 for the
+  // linear layer, which the contention measurement below compares with): a linear layer
+  // 1024 -> 1024 on 256 samples, a 3x3 convolution 64 -> 64 channels on 16x16 on 32 samples
+  Workload shapes;
+  NetBuilder nb(shapes);
+  nb.linear("linear", 1024, 1024);
+  nb.conv("conv", {64, 16, 16}, 64, 3, 3, 1, 1, 1);
+  const double linear_rate = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
+  const double conv_rate = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
+  // contention: the linear layer again while every rank's second thread runs allreduces (a communication thread
+  // takes a core, as the trainer's does)
+  double during = linear_rate;
+  const bool contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
+  if (contention) {
+    double mine = 0;
+    mpi_while_allreducing([&] { mine = layer_flops_per_s(shapes.layers[0], 256, 15); });
+    during = mpi_median(mine);
+  }
+  const double during_comm = std::clamp(during / linear_rate, 0.01, 1.0);
+  // and the other way: a 1 MiB allreduce while every rank's second thread runs the linear layer
+  double comm_during = 1.0;
+  if (contention) {
+    const double alone = mpi_median(mpi_allreduce_seconds(1 << 20, 9));
+    const double busy =
+        mpi_median(mpi_allreduce_seconds(1 << 20, 9, [&] { layer_flops_per_s(shapes.layers[0], 256, 1); }));
+    comm_during = std::clamp(alone / busy, 0.01, 1.0);
+  }
   std::map<std::string, double> codec_rates;
   for (const auto& f : wire_formats()) {
     if (f.name == "fp32") continue;
@@ -95,6 +130,11 @@ ClusterProfile measure_host(const MpiWorld& world, const std::string& command, s
   if (root) {
     out << fmt::format("  memcpy {:.2f} GB/s (read + written); GEMM fp32 {:.2f}, fp16 {:.3f}, bf16 {:.3f} GFLOP/s\n",
                        memcpy_rate / 1e9, gemm32 / 1e9, gemm16 / 1e9, gemmbf / 1e9);
+    out << fmt::format("  layers (forward + backward, fp32): linear 1024x1024 {:.2f}, conv 3x3 64ch 16x16 {:.2f} GFLOP/s\n",
+                       linear_rate / 1e9, conv_rate / 1e9);
+    out << fmt::format("  linear 1024x1024 while allreducing: {:.2f} GFLOP/s, {:.3f} of the rate alone\n", during / 1e9,
+                       during_comm);
+    out << fmt::format("  allreduce 1 MiB while computing: {:.3f} of the speed alone\n", comm_during);
     for (const auto& [name, rate] : codec_rates) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
   }
   c.description = fmt::format("{} ranks on {} host(s) {}, calibrated by microbenchmarks", world.size, world.nodes,
@@ -104,11 +144,23 @@ ClusterProfile measure_host(const MpiWorld& world, const std::string& command, s
   c.memory_reserved_gib = 0;
   c.hbm_gbyte_per_s = memcpy_rate / 1e9;
   c.codec_hbm_efficiency = 1.0;
+  c.compute_during_comm = during_comm;
+  c.comm_during_compute = comm_during;
+  c.sources["gpu.comm_during_compute"] =
+      contention ? "allreduce of 1 MiB (fp32, median of 9) alone over the same while a second thread of every rank "
+                       "runs bitscale train's linear layer 1024 -> 1024, median over ranks; " + command
+                     : "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
+  c.sources["gpu.compute_during_comm"] =
+      contention ? "bitscale train's linear layer 1024 -> 1024 (256 samples, median of 15) while a second thread of "
+                       "every rank allreduces 4 MiB over and over, over its rate alone, median over ranks; " + command
+                     : "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
   c.peak_tflops[static_cast<int>(ComputePrecision::fp32)] = gemm32 / 1e12;
   c.peak_tflops[static_cast<int>(ComputePrecision::fp16)] = gemm16 / 1e12;
   c.peak_tflops[static_cast<int>(ComputePrecision::bf16)] = gemmbf / 1e12;
   c.default_compute = ComputePrecision::fp32;
   c.efficiency.fill(1.0);
+  c.efficiency[static_cast<int>(LayerKind::linear)] = std::min(1.0, linear_rate / gemm32);
+  c.efficiency[static_cast<int>(LayerKind::conv)] = std::min(1.0, conv_rate / gemm32);
   for (const auto& [name, rate] : codec_rates) c.codec_gbyte_per_s[name] = rate / 1e9;
   c.gpus_per_node = world.ranks_per_node;
   c.intra_node_kind = "shared-memory";
@@ -121,9 +173,32 @@ ClusterProfile measure_host(const MpiWorld& world, const std::string& command, s
   c.sources["gpu.codec_hbm_efficiency"] = "unused: [codecs] holds the measured codec rates";
   c.sources["gpu.peak_tflops"] = "Eigen GEMM, one thread per rank, fp32 512^3, fp16 and bf16 256^3 (emulated on "
                                  "this CPU), median over ranks run together; " + command;
-  c.sources["efficiency"] = "1: the peak rates are the achieved GEMM rates";
+  c.sources["efficiency"] = "1 for the other kinds: the peak rates are the achieved GEMM rates";
+  c.sources["efficiency.linear"] = "bitscale train's linear layer 1024 -> 1024, 256 samples, forward + backward "
+                                   "(3x the forward FLOPs) over the fp32 GEMM rate, median over ranks run together; " +
+                                   command;
+  c.sources["efficiency.conv"] = "bitscale train's 3x3 convolution (im2col + GEMM) 64 -> 64 channels on 16x16, 32 "
+                                 "samples, forward + backward over the fp32 GEMM rate, median over ranks run together; " +
+                                 command;
   c.sources["codecs"] = "bitscale codecs on 2^22 gradient-like values (16 MiB), mean of encode and decode, bytes read + "
                         "written per second, median over ranks run together; " + command;
+  // the workloads' own layers, at their shapes and default batch
+  std::string names;
+  for (const auto& w : plan.layer_workloads) {
+    names += (names.empty() ? "" : ", ") + w.name;
+    for (const auto& l : w.layers) {
+      const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
+      if (key.empty() || c.layer_gflops.contains(key)) continue;
+      const double rate = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
+      c.layer_gflops[key] = rate / 1e9;
+      if (root) out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9) << std::flush;
+    }
+  }
+  if (!c.layer_gflops.empty()) {
+    c.sources["layer_rates"] = "bitscale train's kernels (Eigen, one thread), forward + backward (3x the forward FLOPs) "
+                               "at the shapes and default batch of " + names +
+                               ", median of 5 after a warm-up, median over ranks run together; " + command;
+  }
   return c;
 }
 
@@ -181,9 +256,11 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
 int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, std::ostream& err) {
   const auto world = mpi_world();
   const bool root = world.rank == 0;
-  if (world.size < 2) {
-    throw InputError("", "--backend", "mpi",
-                     "needs >= 2 processes: run it under mpirun (mpirun -np 2 bitscale calibrate --backend mpi ...)");
+  // one rank: the host alone (compute, memory, codecs), for the one-rank baseline of a speedup; no collectives
+  const bool alone = world.size == 1 && plan.backend == "mpi";
+  if (world.size < 2 && !alone) {
+    throw InputError("", "--backend", plan.backend,
+                     "needs >= 2 processes: run it under mpirun (mpirun -np 2 bitscale calibrate ...)");
   }
   if (root) {
     out << fmt::format("# bitscale calibrate --backend {}: {} ranks on {} host{} ({}), {} iterations after {} "
@@ -219,14 +296,15 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
       throw;
     }
     mpi_remove_dir(dir);
-  } else {
+  } else if (!alone) {
     timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, print_row);
   }
 
   const std::string when = today();
   const std::string command = fmt::format("bitscale calibrate --backend {}, {} ranks on {} ({}), {}", plan.backend,
                                           world.size, world.host, gpu.empty() ? cpu_model_name() : gpu, when);
-  ClusterProfile c = plan.backend == "nccl" ? measure_gpu(o, world, gpu, command, out) : measure_host(world, command, out);
+  ClusterProfile c = plan.backend == "nccl" ? measure_gpu(o, world, gpu, command, out)
+                                              : measure_host(world, plan, command, out);
   if (!root) return 0;
   c.name = o.out.empty() ? plan.backend + "-calibrated" : std::filesystem::path(o.out).stem().string();
   c.source = o.out;
@@ -237,6 +315,18 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   csv << "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
          "fit_max_relative_error\n";
   bool ok = true;
+  if (alone) {
+    // no link was measured; one rank never uses one: they are given the memory copy rate so predictions at one
+    // rank stay defined, and say so
+    c.gpus_per_node = 1;
+    c.intra_node_gbps = c.hbm_gbyte_per_s * 8;
+    c.nics_per_node = 1;
+    c.nic_gbps = c.intra_node_gbps;
+    for (const char* key : {"intra_node.bandwidth_gbps", "intra_node.latency_us", "inter_node.nic_bandwidth_gbps",
+                            "inter_node.latency_us", "inter_node.nics_per_node", "node.gpus_per_node"}) {
+      c.sources[key] = "not measured: one rank (a host-only calibration, for one-rank baselines)";
+    }
+  }
   std::vector<std::pair<CollectiveOp, std::string>> series;
   for (const auto& t : timings) {
     if (std::find(series.begin(), series.end(), std::make_pair(t.op, t.type)) == series.end()) {

@@ -34,6 +34,8 @@
 #include "model/workload.hpp"
 #include "predictors/predictor.hpp"
 #include "tools/calibrate_command.hpp"
+#include "tools/train_command.hpp"
+#include "tools/validate_command.hpp"
 #include "tools/codec_commands.hpp"
 #include "tools/report.hpp"
 #include "tools/trace.hpp"
@@ -812,6 +814,11 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   CalibrateOptions calibrate_opts;
   add_calibrate_command(app, calibrate_opts);
 
+  TrainOptions train_opts;
+  add_train_command(app, train_opts);
+  ValidateOptions validate_opts;
+  add_validate_command(app, validate_opts);
+
   auto* predictors = app.add_subcommand("predictors", "list the predictors");
   auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
 
@@ -870,6 +877,8 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (cluster_show->parsed()) return cmd_cluster_show(cluster_name, out);
     if (const int code = run_codec_command(codec_cmds, out, err); code >= 0) return code;
     if (calibrate_opts.command->parsed()) return run_calibrate(calibrate_opts, out, err);
+    if (train_opts.command->parsed()) return run_train(train_opts, out, err);
+    if (validate_opts.command->parsed()) return run_validate(validate_opts, out, err);
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
       out << fmt::format("bitscale {}, CUDA {}{}\n", kVersion, cuda_compiled() ? "compiled" : "not compiled",

@@ -15,6 +15,7 @@
 #include "model/cluster.hpp"
 #include "model/workload.hpp"
 #include "tools/cli.hpp"
+#include "tools/run_csv.hpp"
 
 namespace bitscale::fuzz {
 
@@ -49,6 +50,16 @@ void nccl_log(const std::uint8_t* data, std::size_t size) {
     const auto log = parse_nccl_tests_log(text(data, size), "fuzz.log", std::nullopt);
     const auto seconds = log.best_seconds();
     (void)fit_piecewise(log.bytes, seconds);
+  } catch (const InputError&) {
+  }
+}
+
+void run_csv(const std::uint8_t* data, std::size_t size) {
+  try {
+    const auto runs = parse_run_csv(text(data, size), "fuzz.csv");
+    for (const auto& r : runs) {
+      if (!(r.median_step_s() >= 0) || r.ranks < 1) std::abort();  // what parses holds checked values
+    }
   } catch (const InputError&) {
   }
 }

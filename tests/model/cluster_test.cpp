@@ -119,6 +119,9 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     auto c = find_cluster(n);
     c.intra_node_regimes = {{65536, 100, 2}, {1e18, 2000, 8}};
     c.sources["intra_node.regime"] = "test: two regimes";
+    c.layer_gflops["fp32 conv 3x32 k3 s1 p1 32x32 b32"] = 12.5;
+    c.layer_gflops["fp32 linear 784x1024 b256"] = 30.25;
+    c.sources["layer_rates"] = "test: two measured layers";
     const auto text = to_toml(c);
     const auto back = parse_cluster_toml(text, "written.toml");
     EXPECT_EQ(back.name, c.name);
@@ -130,6 +133,7 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.allreduce_algorithm_mask, c.allreduce_algorithm_mask);
     ASSERT_EQ(back.intra_node_regimes.size(), 2u);
     EXPECT_EQ(back.intra_node_regimes[1].bandwidth_gbps, 2000);
+    EXPECT_EQ(back.layer_gflops, c.layer_gflops);
     EXPECT_EQ(back.sources, c.sources);
     expect_sourced(toml::parse(text), std::string(n) + " written: ", false);
   }

@@ -29,6 +29,28 @@ ClusterProfile simple_gpu() {
   return c;
 }
 
+// A measured layer rate replaces the roofline for that shape, precision and batch only.
+TEST(Compute, MeasuredLayerRateReplacesTheRoofline) {
+  const auto w = one_linear();
+  auto c = simple_gpu();
+  EXPECT_EQ(layer_shape_key(w.layers[0], ComputePrecision::fp32, 100), "fp32 linear 1000x1000 b100");
+  c.layer_gflops["fp32 linear 1000x1000 b100"] = 2000;  // 2 TFLOP/s forward + backward
+  // forward = 2e6 * 100 / 2e12 = 100 us (a third of the measured 3x FLOPs), backward twice that
+  const auto s = step_compute(w, c, ComputePrecision::fp32, StoragePolicy::fp32, Optimizer::momentum, 100);
+  EXPECT_NEAR(s.forward_s, 100e-6, 1e-15);
+  EXPECT_NEAR(s.backward_s, 200e-6, 1e-15);
+  EXPECT_NEAR(layer_forward_seconds(w.layers[0], c, ComputePrecision::fp32, 100), 100e-6, 1e-15);
+  // another batch or precision: the roofline (40 us at batch 100, fp32: RooflineByHand)
+  EXPECT_NEAR(layer_forward_seconds(w.layers[0], c, ComputePrecision::fp32, 50), 20e-6, 1e-15);
+  EXPECT_NEAR(layer_forward_seconds(w.layers[0], c, ComputePrecision::fp16, 100), 4e-6, 1e-12);
+  // conv keys carry the geometry; layers given by counts have none
+  Workload cnn;
+  NetBuilder(cnn).conv("c", {3, 32, 32}, 16, 3, 3, 2, 1, 1);
+  EXPECT_EQ(layer_shape_key(cnn.layers[0], ComputePrecision::fp32, 8), "fp32 conv 3x16 k3 s2 p1 32x32 b8");
+  Layer counted{"x", LayerKind::linear, 10, 20, 10, 1};
+  EXPECT_EQ(layer_shape_key(counted, ComputePrecision::fp32, 8), "");
+}
+
 TEST(Compute, RooflineByHand) {
   const auto w = one_linear();
   const auto c = simple_gpu();

@@ -44,6 +44,60 @@ TEST(TaskGraph, StreamsRunOneTaskAtATimeInReadyOrder) {
   EXPECT_DOUBLE_EQ(g.end_s(), 9.0);
 }
 
+// Compute at half speed while communication runs, and communication while compute runs, worked by hand.
+TEST(TaskGraph, ComputeSlowsWhileCommunicationRuns) {
+  TaskGraph g;
+  const auto comm = g.add({TaskKind::allreduce, Stream::comm, 4.0, -1, 0, 0}, {});
+  const auto a = g.add({TaskKind::backward, Stream::compute, 10.0, 0, -1, 1}, {});
+  const auto after = g.add({TaskKind::allreduce, Stream::comm, 1.0, -1, 1, 0}, {a});
+  g.schedule();
+  EXPECT_DOUBLE_EQ(g[a].end_s, 10.0);
+  // [0, 4) with the allreduce: 2 s of work at half speed; the other 8 s alone: ends at 12
+  const auto added = g.contend(0.5, 1.0);
+  EXPECT_DOUBLE_EQ(g[a].end_s, 12.0);
+  EXPECT_DOUBLE_EQ(added.first, 2.0);
+  EXPECT_DOUBLE_EQ(added.second, 0.0);
+  EXPECT_DOUBLE_EQ(g[after].start_s, 12.0);
+  EXPECT_DOUBLE_EQ(g[comm].end_s, 4.0);
+
+  // work that ends inside the busy interval: 1 s of work from 0 under a 4 s collective takes 2 s
+  TaskGraph h;
+  h.add({TaskKind::allreduce, Stream::comm, 4.0, -1, 0, 0}, {});
+  const auto b = h.add({TaskKind::backward, Stream::compute, 1.0, 0, -1, 1}, {});
+  h.schedule();
+  h.contend(0.5, 1.0);
+  EXPECT_DOUBLE_EQ(h[b].end_s, 2.0);
+  // no contention: nothing changes
+  EXPECT_DOUBLE_EQ(h.contend(1.0, 1.0).first, 0.0);
+
+  // the other way: a 4 s collective under 10 s of compute at half speed takes 8 s; the compute is untouched
+  TaskGraph k;
+  const auto c = k.add({TaskKind::allreduce, Stream::comm, 4.0, -1, 0, 0}, {});
+  const auto d = k.add({TaskKind::backward, Stream::compute, 10.0, 0, -1, 1}, {});
+  k.schedule();
+  const auto more = k.contend(1.0, 0.5);
+  EXPECT_DOUBLE_EQ(k[c].end_s, 8.0);
+  EXPECT_DOUBLE_EQ(k[d].end_s, 10.0);
+  EXPECT_DOUBLE_EQ(more.second, 4.0);
+}
+
+TEST(Timeline, ContentionSlowsOnlyTheOverlappedCompute) {
+  const auto w = find_workload("resnet50");
+  auto c = find_cluster("dgx-a100");
+  const auto s = scenario(w, c, 64, "fp32");
+  const auto free = make_predictor("timeline")->predict(s);
+  c.compute_during_comm = 0.5;
+  const auto slowed = make_predictor("timeline")->predict(s);
+  // the step grows, by at most the compute that overlapped communication (at half speed: twice as long)
+  EXPECT_GT(slowed.step_time_s, free.step_time_s);
+  EXPECT_LE(slowed.step_time_s, free.step_time_s + free.backward_s + free.codec_s + 1e-12);
+  EXPECT_GT(slowed.backward_s, free.backward_s);
+  EXPECT_DOUBLE_EQ(slowed.forward_s, free.forward_s);
+  // one GPU has no communication to contend with
+  EXPECT_DOUBLE_EQ(make_predictor("timeline")->predict(scenario(w, c, 1, "fp32")).step_time_s,
+                   make_predictor("timeline")->predict(scenario(w, find_cluster("dgx-a100"), 1, "fp32")).step_time_s);
+}
+
 TEST(Timeline, OneGpuIsTheComputeSum) {
   const auto w = find_workload("resnet50");
   const auto c = find_cluster("dgx-a100");

@@ -527,5 +527,81 @@ TEST(Cli, CalibrateFromLogs) {
   fs::remove_all(out.parent_path());
 }
 
+// validate's arithmetic against `predict` for the same configurations and medians worked by hand.
+TEST(Cli, ValidateComparesRunsWithPredictions) {
+  const auto csv = scratch("runs.csv");
+  const auto table = scratch("validation.csv");
+  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
+  {
+    std::ofstream f(csv);
+    f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
+         "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
+         "date,host\n";
+    // two ranks on one node (dgx-a100 holds 8), fp16: timed steps 1..3 take 1, 3 and 2 s (median 2); one rank,
+    // fp32: 0.5 s (the baseline)
+    const double two[] = {9.0, 1.0, 3.0, 2.0};
+    for (int step = 0; step < 4; ++step) {
+      f << "bitscale-mpi,two," << workload << ",1,2,2,100,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1," << step
+        << ",2.3,0.1,0.01,0.5,0.4," << two[step] << ",2026-11-23,test\n";
+      f << "bitscale-mpi,one," << workload << ",1,1,1,0,dgx-a100,fp32,64,26214400,1048576,2,1863690,4,1," << step
+        << ",2.3,0.1,0,0,0,0.5,2026-11-23,test\n";
+    }
+  }
+  auto predicted = [&](const std::string& gpus, const std::string& precision) {
+    const auto r = run({"predict", "--workload", workload, "--cluster", "dgx-a100", "--gpus", gpus, "--precision",
+                        precision, "--compute", "fp32", "--storage", "fp32", "--optimizer", "momentum", "--batch", "64",
+                        "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["step_time_s"].get<double>();
+  };
+  const double t2 = predicted("2", "fp16"), t1 = predicted("1", "fp32");
+  auto r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "1e6", "--csv",
+                table.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("# step time: median error"), std::string::npos) << r.out;
+  std::ifstream in(table);
+  std::string header, line;
+  std::getline(in, header);
+  ASSERT_EQ(header.rfind("engine,run,workload,ranks,nodes,rate_mbit,cluster,precision,batch,measured_step_s,"
+                         "predicted_step_s,step_error,",
+                         0),
+            0u)
+      << header;
+  bool seen = false;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+    if (f[1] != "two") continue;
+    seen = true;
+    EXPECT_DOUBLE_EQ(std::stod(f[9]), 2.0);  // median of 1, 3, 2
+    EXPECT_NEAR(std::stod(f[10]), t2, 1e-5 * t2);
+    EXPECT_NEAR(std::stod(f[11]), std::abs(t2 - 2.0) / 2.0, 1e-5);
+    EXPECT_NEAR(std::stod(f[15]), 2 * 0.5 / 2.0, 1e-9);  // measured speedup: 2 ranks x t1 / t2
+    EXPECT_NEAR(std::stod(f[16]), 2 * t1 / t2, 1e-4 * 2 * t1 / t2);
+  }
+  EXPECT_TRUE(seen);
+  // over the bound: exit 1, the table still printed
+  r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "5"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--max-error"), std::string::npos) << r.err;
+  // a run whose ranks per node the profile contradicts is refused, naming the field
+  {
+    std::ifstream in2(csv);
+    std::string text((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+    for (std::size_t at; (at = text.find(",1,2,2,100,")) != std::string::npos;) text.replace(at, 11, ",2,2,1,100,");
+    std::ofstream(csv) << text;
+  }
+  r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("ranks_per_node"), std::string::npos) << r.err;
+  // published cases: every one printed with its error
+  r = run({"validate", "--published", std::string(BITSCALE_SOURCE_DIR) + "/data/published/cases.csv"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("azure-nd-a100-v4-1GiB"), std::string::npos);
+  EXPECT_NE(r.out.find("published cases: median error"), std::string::npos);
+  fs::remove_all(csv.parent_path());
+}
+
 }  // namespace
 }  // namespace bitscale

@@ -1,0 +1,389 @@
+#include "tools/train_nn.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "kernels/input_error.hpp"
+
+namespace bitscale {
+
+namespace {
+
+using MatrixMap = Eigen::Map<Matrix>;
+using VectorMap = Eigen::Map<Eigen::VectorXf>;
+
+// Y = W X + b (X: in x batch), then ReLU unless last.
+class Linear final : public NnLayer {
+ public:
+  Linear(std::int64_t in, std::int64_t out, bool relu) : in_(in), out_(out), relu_(relu) {}
+  std::int64_t parameters() const override { return in_ * out_ + out_; }
+  void bind(float* w, float* g) override {
+    new (&w_) MatrixMap(w, out_, in_);
+    new (&b_) VectorMap(w + in_ * out_, out_);
+    new (&dw_) MatrixMap(g, out_, in_);
+    new (&db_) VectorMap(g + in_ * out_, out_);
+  }
+  const Matrix& forward(const Matrix& x) override {
+    x_ = &x;
+    y_.noalias() = w_ * x;
+    y_.colwise() += b_;
+    if (relu_) y_ = y_.cwiseMax(0.0f);
+    return y_;
+  }
+  const Matrix& backward(const Matrix& dy) override {
+    const Matrix* d = &dy;
+    if (relu_) {
+      masked_ = (y_.array() > 0.0f).select(dy, 0.0f);
+      d = &masked_;
+    }
+    dw_.noalias() = *d * x_->transpose();
+    db_ = d->rowwise().sum();
+    dx_.noalias() = w_.transpose() * *d;
+    return dx_;
+  }
+
+ private:
+  std::int64_t in_, out_;
+  bool relu_;
+  MatrixMap w_{nullptr, 0, 0}, dw_{nullptr, 0, 0};
+  VectorMap b_{nullptr, 0}, db_{nullptr, 0};
+  const Matrix* x_ = nullptr;
+  Matrix y_, masked_, dx_;
+};
+
+// Convolution on activations laid out (batch x H x W) rows by C columns: row b*H*W + y*W + x holds one pixel's
+// channels. cols^T has a row per output pixel and a column per (ky, kx, c_in); Y = cols^T W^T + b, then ReLU.
+class Conv final : public NnLayer {
+ public:
+  Conv(std::int64_t cin, std::int64_t cout, std::int64_t k, std::int64_t stride, std::int64_t pad, std::int64_t h,
+       std::int64_t w, bool relu)
+      : cin_(cin), cout_(cout), k_(k), s_(stride), p_(pad), h_(h), w_in_(w), relu_(relu) {
+    ho_ = (h + 2 * pad - k) / stride + 1;
+    wo_ = (w + 2 * pad - k) / stride + 1;
+  }
+  std::int64_t parameters() const override { return cout_ * k_ * k_ * cin_ + cout_; }
+  std::int64_t out_pixels() const { return ho_ * wo_; }
+  void bind(float* w, float* g) override {
+    new (&w_) MatrixMap(w, cout_, k_ * k_ * cin_);
+    new (&b_) VectorMap(w + cout_ * k_ * k_ * cin_, cout_);
+    new (&dw_) MatrixMap(g, cout_, k_ * k_ * cin_);
+    new (&db_) VectorMap(g + cout_ * k_ * k_ * cin_, cout_);
+  }
+  const Matrix& forward(const Matrix& x) override {
+    const std::int64_t batch = x.rows() / (h_ * w_in_);
+    cols_.setZero(batch * ho_ * wo_, k_ * k_ * cin_);
+    for (std::int64_t b = 0; b < batch; ++b) {
+      for (std::int64_t oy = 0; oy < ho_; ++oy) {
+        for (std::int64_t ox = 0; ox < wo_; ++ox) {
+          const std::int64_t row = (b * ho_ + oy) * wo_ + ox;
+          for (std::int64_t ky = 0; ky < k_; ++ky) {
+            const std::int64_t iy = oy * s_ - p_ + ky;
+            if (iy < 0 || iy >= h_) continue;
+            for (std::int64_t kx = 0; kx < k_; ++kx) {
+              const std::int64_t ix = ox * s_ - p_ + kx;
+              if (ix < 0 || ix >= w_in_) continue;
+              const std::int64_t in_row = (b * h_ + iy) * w_in_ + ix;
+              for (std::int64_t c = 0; c < cin_; ++c) cols_(row, (ky * k_ + kx) * cin_ + c) = x(in_row, c);
+            }
+          }
+        }
+      }
+    }
+    y_.noalias() = cols_ * w_.transpose();
+    y_.rowwise() += b_.transpose();
+    if (relu_) y_ = y_.cwiseMax(0.0f);
+    batch_ = batch;
+    return y_;
+  }
+  const Matrix& backward(const Matrix& dy) override {
+    const Matrix* d = &dy;
+    if (relu_) {
+      masked_ = (y_.array() > 0.0f).select(dy, 0.0f);
+      d = &masked_;
+    }
+    dw_.noalias() = d->transpose() * cols_;
+    db_ = d->colwise().sum().transpose();
+    dcols_.noalias() = *d * w_;
+    dx_.setZero(batch_ * h_ * w_in_, cin_);
+    for (std::int64_t b = 0; b < batch_; ++b) {
+      for (std::int64_t oy = 0; oy < ho_; ++oy) {
+        for (std::int64_t ox = 0; ox < wo_; ++ox) {
+          const std::int64_t row = (b * ho_ + oy) * wo_ + ox;
+          for (std::int64_t ky = 0; ky < k_; ++ky) {
+            const std::int64_t iy = oy * s_ - p_ + ky;
+            if (iy < 0 || iy >= h_) continue;
+            for (std::int64_t kx = 0; kx < k_; ++kx) {
+              const std::int64_t ix = ox * s_ - p_ + kx;
+              if (ix < 0 || ix >= w_in_) continue;
+              const std::int64_t in_row = (b * h_ + iy) * w_in_ + ix;
+              for (std::int64_t c = 0; c < cin_; ++c) dx_(in_row, c) += dcols_(row, (ky * k_ + kx) * cin_ + c);
+            }
+          }
+        }
+      }
+    }
+    return dx_;
+  }
+
+ private:
+  std::int64_t cin_, cout_, k_, s_, p_, h_, w_in_, ho_ = 0, wo_ = 0, batch_ = 0;
+  bool relu_;
+  MatrixMap w_{nullptr, 0, 0}, dw_{nullptr, 0, 0};
+  VectorMap b_{nullptr, 0}, db_{nullptr, 0};
+  Matrix cols_, y_, masked_, dcols_, dx_;
+};
+
+// Layout changes between per-sample columns (features in c, y, x order) and the convolution's pixel rows.
+class ToPixels final : public NnLayer {
+ public:
+  ToPixels(std::int64_t c, std::int64_t pixels) : c_(c), hw_(pixels) {}
+  std::int64_t parameters() const override { return 0; }
+  void bind(float*, float*) override {}
+  const Matrix& forward(const Matrix& x) override {
+    const std::int64_t batch = x.cols();
+    y_.resize(batch * hw_, c_);
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t c = 0; c < c_; ++c)
+        for (std::int64_t p = 0; p < hw_; ++p) y_(b * hw_ + p, c) = x(c * hw_ + p, b);
+    return y_;
+  }
+  const Matrix& backward(const Matrix& dy) override {
+    const std::int64_t batch = dy.rows() / hw_;
+    dx_.resize(c_ * hw_, batch);
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t c = 0; c < c_; ++c)
+        for (std::int64_t p = 0; p < hw_; ++p) dx_(c * hw_ + p, b) = dy(b * hw_ + p, c);
+    return dx_;
+  }
+
+ private:
+  std::int64_t c_, hw_;
+  Matrix y_, dx_;
+};
+
+class ToColumns final : public NnLayer {
+ public:
+  ToColumns(std::int64_t c, std::int64_t pixels) : c_(c), hw_(pixels) {}
+  std::int64_t parameters() const override { return 0; }
+  void bind(float*, float*) override {}
+  const Matrix& forward(const Matrix& x) override {
+    const std::int64_t batch = x.rows() / hw_;
+    y_.resize(c_ * hw_, batch);
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t c = 0; c < c_; ++c)
+        for (std::int64_t p = 0; p < hw_; ++p) y_(c * hw_ + p, b) = x(b * hw_ + p, c);
+    return y_;
+  }
+  const Matrix& backward(const Matrix& dy) override {
+    const std::int64_t batch = dy.cols();
+    dx_.resize(batch * hw_, c_);
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t c = 0; c < c_; ++c)
+        for (std::int64_t p = 0; p < hw_; ++p) dx_(b * hw_ + p, c) = dy(c * hw_ + p, b);
+    return dx_;
+  }
+
+ private:
+  std::int64_t c_, hw_;
+  Matrix y_, dx_;
+};
+
+}  // namespace
+
+Network::Network(const Workload& w, std::int64_t batch, std::uint64_t seed) {
+  if (batch < 1) throw InputError("", "--batch", std::to_string(batch), "must be at least 1");
+  // every layer must be linear or conv, given by its architecture (model/workload.hpp LayerGeometry), the last
+  // one linear
+  std::vector<std::int64_t> owner;  // workload layer of each nn layer (-1: a layout change)
+  std::int64_t features = 0;        // current per-sample width in column layout (0: pixel layout)
+  struct Pixels {
+    std::int64_t c = 0, h = 0, w = 0;
+  } pixels;
+  bool in_pixels = false;
+  for (std::size_t i = 0; i < w.layers.size(); ++i) {
+    const auto& l = w.layers[i];
+    const bool last = i + 1 == w.layers.size();
+    if (l.kind == LayerKind::linear) {
+      if (l.geometry.in <= 0 || l.geometry.out <= 0) {
+        throw InputError(w.source, "layer." + l.name, "", "a linear layer needs in_features and out_features to be trained");
+      }
+      if (in_pixels) {
+        if (pixels.c * pixels.h * pixels.w != l.geometry.in) {
+          throw InputError(w.source, "layer." + l.name + ".in_features", std::to_string(l.geometry.in),
+                           fmt::format("must equal the previous layer's output, {} x {} x {} = {}", pixels.c, pixels.h,
+                                       pixels.w, pixels.c * pixels.h * pixels.w));
+        }
+        layers_.push_back(std::make_unique<ToColumns>(pixels.c, pixels.h * pixels.w));
+        owner.push_back(-1);
+        in_pixels = false;
+        features = l.geometry.in;
+      } else if (features == 0) {
+        features = l.geometry.in;
+        input_features_ = features;
+      } else if (features != l.geometry.in) {
+        throw InputError(w.source, "layer." + l.name + ".in_features", std::to_string(l.geometry.in),
+                         fmt::format("must equal the previous layer's output, {}", features));
+      }
+      layers_.push_back(std::make_unique<Linear>(l.geometry.in, l.geometry.out, !last));
+      owner.push_back(static_cast<std::int64_t>(i));
+      features = l.geometry.out;
+    } else if (l.kind == LayerKind::conv) {
+      if (l.geometry.kernel <= 0) {
+        throw InputError(w.source, "layer." + l.name, "", "a conv layer needs its architecture (and a bias) to be trained");
+      }
+      const auto& g = l.geometry;
+      if (last) throw InputError(w.source, "layer." + l.name, "", "the last layer must be linear (the classifier) to be trained");
+      if (!in_pixels) {
+        if (features == 0) {
+          input_features_ = g.in * g.h * g.w;
+        } else if (features != g.in * g.h * g.w) {
+          throw InputError(w.source, "layer." + l.name + ".input", "",
+                           fmt::format("{} x {} x {} must equal the previous layer's output, {}", g.in, g.h, g.w, features));
+        }
+        layers_.push_back(std::make_unique<ToPixels>(g.in, g.h * g.w));
+        owner.push_back(-1);
+      } else if (pixels.c != g.in || pixels.h != g.h || pixels.w != g.w) {
+        throw InputError(w.source, "layer." + l.name + ".input", "",
+                         fmt::format("{} x {} x {} must equal the previous layer's output, {} x {} x {}", g.in, g.h,
+                                     g.w, pixels.c, pixels.h, pixels.w));
+      }
+      auto conv = std::make_unique<Conv>(g.in, g.out, g.kernel, g.stride, g.padding, g.h, g.w, true);
+      pixels = {g.out, (g.h + 2 * g.padding - g.kernel) / g.stride + 1, (g.w + 2 * g.padding - g.kernel) / g.stride + 1};
+      layers_.push_back(std::move(conv));
+      owner.push_back(static_cast<std::int64_t>(i));
+      in_pixels = true;
+    } else {
+      throw InputError(w.source, "layer." + l.name + ".kind", std::string(name(l.kind)),
+                       "the trainer runs linear and conv layers given by architecture only");
+    }
+  }
+  if (w.layers.empty() || w.layers.back().kind != LayerKind::linear) {
+    throw InputError(w.source, "layer", "", "the last layer must be linear (the classifier) to be trained");
+  }
+  classes_ = features;
+  // parameters: the flat buffers hold the layers from the last to the first
+  std::int64_t total = 0;
+  for (const auto& l : layers_) total += l->parameters();
+  weights_.assign(static_cast<std::size_t>(total), 0.0f);
+  gradients_.assign(static_cast<std::size_t>(total), 0.0f);
+  offsets_.assign(w.layers.size(), 0);
+  owner_ = owner;
+  std::int64_t at = 0;
+  std::mt19937_64 rng(seed);
+  for (auto i = static_cast<std::int64_t>(layers_.size()) - 1; i >= 0; --i) {
+    auto& l = layers_[static_cast<std::size_t>(i)];
+    if (owner[static_cast<std::size_t>(i)] >= 0) {
+      offsets_[static_cast<std::size_t>(owner[static_cast<std::size_t>(i)])] = at;
+      const auto& geometry = w.layers[static_cast<std::size_t>(owner[static_cast<std::size_t>(i)])].geometry;
+      const double fan_in = static_cast<double>(geometry.kernel > 0 ? geometry.in * geometry.kernel * geometry.kernel
+                                                                    : geometry.in);
+      std::normal_distribution<float> normal(0.0f, static_cast<float>(std::sqrt(2.0 / fan_in)));
+      const std::int64_t bias = geometry.out;
+      for (std::int64_t j = 0; j < l->parameters() - bias; ++j) weights_[static_cast<std::size_t>(at + j)] = normal(rng);
+    }
+    l->bind(weights_.data() + at, gradients_.data() + at);
+    at += l->parameters();
+  }
+  inputs_.assign(layers_.size(), nullptr);
+  (void)batch;
+}
+
+std::int64_t Network::layer_parameters(std::int64_t layer) const {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (owner_[i] == layer) return layers_[i]->parameters();
+  }
+  return 0;
+}
+
+double Network::forward(const Matrix& x, std::span<const std::int32_t> labels) {
+  const Matrix* a = &x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    inputs_[i] = a;
+    a = &layers_[i]->forward(*a);
+  }
+  // softmax cross-entropy, mean over the batch; dlogits = (softmax - onehot) / batch
+  const Matrix& logits = *a;
+  const auto batch = logits.cols();
+  dlogits_.resize(logits.rows(), batch);
+  double loss = 0;
+  for (Eigen::Index b = 0; b < batch; ++b) {
+    const float top = logits.col(b).maxCoeff();
+    const Eigen::VectorXf e = (logits.col(b).array() - top).exp().matrix();
+    const float sum = e.sum();
+    const auto label = labels[static_cast<std::size_t>(b)];
+    loss += std::log(static_cast<double>(sum)) - static_cast<double>(logits(label, b) - top);
+    dlogits_.col(b) = e / sum;
+    dlogits_(label, b) -= 1.0f;
+  }
+  dlogits_ /= static_cast<float>(batch);
+  upstream_ = &dlogits_;
+  next_backward_ = static_cast<std::int64_t>(layers_.size()) - 1;
+  return loss / static_cast<double>(batch);
+}
+
+void Network::backward_layer(std::int64_t layer) {
+  BITSCALE_CHECK(layer >= 0 && layer < layers()) << "layer " << layer << " of " << layers();
+  // the nn layers from where the last call stopped down to this workload layer (layout changes included)
+  while (next_backward_ >= 0) {
+    const auto i = static_cast<std::size_t>(next_backward_--);
+    upstream_ = &layers_[i]->backward(*upstream_);
+    if (owner_[i] == layer) return;
+  }
+}
+
+double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs) {
+  const auto& g = layer.geometry;
+  std::unique_ptr<NnLayer> l;
+  Matrix x;
+  if (layer.kind == LayerKind::linear && g.in > 0) {
+    l = std::make_unique<Linear>(g.in, g.out, true);
+    x = Matrix::Random(g.in, batch);
+  } else if (layer.kind == LayerKind::conv && g.kernel > 0) {
+    l = std::make_unique<Conv>(g.in, g.out, g.kernel, g.stride, g.padding, g.h, g.w, true);
+    x = Matrix::Random(batch * g.h * g.w, g.in);
+  } else {
+    throw InputError("", "layer." + layer.name, "", "only linear and conv layers given by architecture can be timed");
+  }
+  std::vector<float> weights(static_cast<std::size_t>(l->parameters())), grads(weights.size());
+  for (auto& w : weights) w = 0.01f;
+  l->bind(weights.data(), grads.data());
+  std::vector<double> times;
+  for (int r = 0; r <= runs; ++r) {
+    const auto t = std::chrono::steady_clock::now();
+    const Matrix& y = l->forward(x);
+    const Matrix dy = Matrix::Constant(y.rows(), y.cols(), 0.001f);
+    l->backward(dy);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    if (r > 0) times.push_back(s);
+  }
+  std::sort(times.begin(), times.end());
+  return 3.0 * layer.forward_flops * static_cast<double>(batch) / times[times.size() / 2];
+}
+
+TeacherTask::TeacherTask(std::int64_t features, std::int64_t classes, std::uint64_t seed) {
+  std::mt19937_64 rng(seed ^ 0x7EAC4E5ull);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  teacher_.resize(classes, features);
+  for (Eigen::Index j = 0; j < teacher_.size(); ++j) teacher_.data()[j] = normal(rng);
+}
+
+void TeacherTask::draw(std::int64_t batch, std::uint64_t stream, std::uint64_t index, Matrix& x,
+                       std::vector<std::int32_t>& y) const {
+  std::mt19937_64 rng(0x5EED0000ull + stream * 0x9E3779B97F4A7C15ull + index);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  x.resize(teacher_.cols(), batch);
+  for (Eigen::Index j = 0; j < x.size(); ++j) x.data()[j] = normal(rng);
+  const Matrix scores = teacher_ * x;
+  y.resize(static_cast<std::size_t>(batch));
+  for (Eigen::Index b = 0; b < batch; ++b) {
+    Eigen::Index arg = 0;
+    scores.col(b).maxCoeff(&arg);
+    y[static_cast<std::size_t>(b)] = static_cast<std::int32_t>(arg);
+  }
+}
+
+}  // namespace bitscale

@@ -1,0 +1,374 @@
+// bitscale validate: every run of a run CSV (the held-out truth) predicted from a profile calibrated by
+// microbenchmarks on the same cluster, never fitted to the runs. Per run: measured and predicted median step
+// time, the absolute percentage error, and the same for the speedup over a one-rank run of the same workload
+// and batch (ranks x t1 / tN, measured against predicted); then the median and max errors. Exit 1 when the
+// largest step-time error is over --max-error.
+#include "tools/validate_command.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "kernels/input_error.hpp"
+#include "model/parse.hpp"
+#include "model/topology_collectives.hpp"
+#include "predictors/predictor.hpp"
+#include "tools/report.hpp"
+#include "tools/run_csv.hpp"
+
+namespace bitscale {
+
+namespace {
+
+struct Row {
+  const Run* run = nullptr;
+  double measured_s = 0, predicted_s = 0, error = 0;
+  double measured_compute_s = 0, predicted_compute_s = 0, compute_error = 0;
+  double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const auto n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// CSV fields with RFC 4180 quotes ("a, b" and "" for a quote); throws on an unterminated quote.
+std::vector<std::string> split_quoted(std::string_view line, const std::string& where) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        out.back() += ch;
+      }
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += ch;
+    }
+  }
+  if (quoted) throw InputError(where, "row", "", "a quoted field is not closed");
+  return out;
+}
+
+// A published measurement (data/published/cases.csv): a collective's busbw, or a training run's throughput or
+// speedup, with its source.
+struct PublishedCase {
+  std::string id, kind, cluster, workload, precision, compute, metric, source, note, where;
+  std::int64_t gpus = 0, batch = 0;
+  double bytes = 0, bandwidth_gbps = 0, published = 0;
+};
+
+constexpr std::string_view kPublishedHeader =
+    "case,kind,cluster,workload,gpus,precision,compute,batch,bytes,bandwidth_gbps,metric,published,source,note";
+
+std::vector<PublishedCase> load_published(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec) || !in) throw InputError("", "--published", path, "is not a readable file");
+  std::vector<PublishedCase> out;
+  std::string line;
+  std::size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = fmt::format("{}:{}", path, line_no);
+    if (line_no == 1) {
+      if (line != kPublishedHeader) throw InputError(where, "header", "", fmt::format("must be '{}'", kPublishedHeader));
+      continue;
+    }
+    if (line.empty()) continue;
+    const auto f = split_quoted(line, where);
+    if (f.size() != 14) throw InputError(where, "row", "", fmt::format("has {} fields; the header has 14", f.size()));
+    auto field = [&](const char* name) { return fmt::format("{} column {}", where, name); };
+    PublishedCase c;
+    c.id = f[0];
+    c.kind = f[1];
+    c.cluster = f[2];
+    c.workload = f[3];
+    c.gpus = parse_int(field("gpus"), f[4], 1, kMaxGpus);
+    c.precision = f[5].empty() ? "fp32" : f[5];
+    c.compute = f[6];
+    c.metric = f[10];
+    c.published = parse_positive(field("published"), f[11], 1e12);
+    c.source = f[12];
+    c.note = f[13];
+    c.where = where;
+    if (c.id.empty() || c.source.empty()) throw InputError(where, "case", c.id, "every case needs a name and a source");
+    if (!f[9].empty()) c.bandwidth_gbps = parse_positive(field("bandwidth_gbps"), f[9], 1e6);
+    if (c.kind == "collective") {
+      c.bytes = parse_bytes(field("bytes"), f[8], 1e15);
+      if (c.gpus < 2) throw InputError("", field("gpus"), f[4], "a collective needs at least 2 GPUs");
+      if (c.metric != "busbw_gbyte_per_s") throw InputError("", field("metric"), c.metric, "a collective case has busbw_gbyte_per_s");
+    } else if (c.kind == "training") {
+      c.batch = parse_int(field("batch"), f[7], 1, 1 << 24);
+      if (c.metric != "throughput_samples_per_s" && c.metric != "speedup") {
+        throw InputError("", field("metric"), c.metric, "a training case has throughput_samples_per_s or speedup");
+      }
+    } else {
+      throw InputError("", field("kind"), c.kind, "must be collective or training");
+    }
+    out.push_back(c);
+  }
+  if (out.empty()) throw InputError("", "--published", path, "holds no cases");
+  return out;
+}
+
+int run_published(const ValidateOptions& o, std::ostream& out) {
+  const auto cases = load_published(o.published);
+  const auto predictor = make_predictor(o.predictor);
+  out << fmt::format("# bitscale validate --published: {} case(s) from {}, shipped (datasheet) profiles, predictor {}\n",
+                     cases.size(), o.published, predictor->name());
+  out << fmt::format("{:<28} {:<10} {:>5} {:<25} {:>10} {:>10} {:>7}\n", "case", "cluster", "gpus", "metric",
+                     "published", "predicted", "error");
+  std::vector<double> errors;
+  for (const auto& k : cases) {
+    ClusterProfile c;
+    Workload w;
+    try {
+      c = find_cluster(k.cluster, "cluster");
+      if (k.bandwidth_gbps > 0) c.set_inter_node_gbps_per_gpu(k.bandwidth_gbps);
+    } catch (const InputError& e) {
+      throw InputError(k.where, "cluster", k.cluster, e.what());
+    }
+    double predicted = 0;
+    try {
+      if (k.kind == "collective") {
+        const Fabric f = make_fabric(c, k.gpus);
+        const auto t = topology_best_allreduce(c, f, k.bytes);
+        const double n = static_cast<double>(k.gpus);
+        predicted = k.bytes / t.seconds * 2.0 * (n - 1) / n / 1e9;
+      } else {
+        w = find_workload(k.workload);
+        Scenario s;
+        s.workload = &w;
+        s.cluster = &c;
+        s.gpus = k.gpus;
+        s.precision = find_wire_format(k.precision, "precision");
+        s.compute = k.compute.empty() ? c.default_compute : parse_compute_precision(k.compute, "compute");
+        s.storage = s.compute == ComputePrecision::fp32 ? StoragePolicy::fp32 : StoragePolicy::amp;
+        s.optimizer = Optimizer::adam;
+        s.batch = k.batch;
+        const auto p = predictor->predict(s);
+        predicted = k.metric == "speedup" ? p.speedup : p.throughput_samples_per_s;
+      }
+    } catch (const InputError& e) {
+      throw InputError(k.where, "case", k.id, e.what());
+    }
+    const double error = std::abs(predicted - k.published) / k.published;
+    errors.push_back(error);
+    out << fmt::format("{:<28} {:<10} {:>5} {:<25} {:>10.2f} {:>10.2f} {:>6.1f}%{}\n", k.id, k.cluster, k.gpus,
+                       k.metric, k.published, predicted, 100 * error, k.note.empty() ? "" : "  (" + k.note + ")");
+  }
+  out << fmt::format("# published cases: median error {:.1f}%, max {:.1f}% over {} cases\n", 100 * median(errors),
+                     100 * *std::max_element(errors.begin(), errors.end()), errors.size());
+  return 0;
+}
+
+}  // namespace
+
+void add_validate_command(CLI::App& app, ValidateOptions& o) {
+  o.command = app.add_subcommand(
+      "validate", "predict real runs (run CSVs from bitscale train) and report the error against their measured times");
+  auto* c = o.command;
+  c->add_option("--runs,-r", o.runs, "run CSV, or a directory of them");
+  c->add_option("--cluster,-c", o.cluster,
+                "calibrated profile (TOML) for every run, or a directory holding one per run: CLUSTER.toml for the "
+                "run's cluster column");
+  c->add_option("--published", o.published,
+                "instead of runs: published measurements with their sources (data/published/cases.csv), predicted "
+                "with the shipped profiles");
+  c->add_option("--predictor", o.predictor, "predictor (bitscale predictors)")->capture_default_str();
+  c->add_option("--max-error", o.max_error, "exit 1 when a step-time error is over this (percent)")->capture_default_str();
+  c->add_option("--csv", o.csv, "also write the comparison as CSV to this file");
+}
+
+int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
+  const double max_error = parse_positive("--max-error", o.max_error, 1e6);
+  if (!o.published.empty()) {
+    if (!o.runs.empty() || !o.cluster.empty() || !o.csv.empty()) {
+      throw InputError("", "--published", o.published, "cannot be combined with --runs, --cluster or --csv");
+    }
+    return run_published(o, out);
+  }
+  if (o.runs.empty()) throw InputError("", "--runs", "", "is required (or --published)");
+  if (o.cluster.empty()) throw InputError("", "--cluster", "", "is required with --runs: the calibrated profile(s)");
+  const auto predictor = make_predictor(o.predictor);
+  if (!o.csv.empty()) check_output_path(o.csv, "--csv");
+  const auto runs = load_runs(o.runs, "--runs");
+  if (runs.empty()) throw InputError("", "--runs", o.runs, "holds no runs");
+  std::error_code ec;
+  const bool cluster_dir = std::filesystem::is_directory(o.cluster, ec);
+  std::map<std::string, std::unique_ptr<ClusterProfile>> profiles;
+  std::map<std::string, std::unique_ptr<Workload>> workloads;
+  auto profile_for = [&](const Run& r) -> const ClusterProfile& {
+    std::string path = o.cluster;
+    if (cluster_dir) {
+      if (r.cluster.empty()) {
+        throw InputError(r.source, "cluster", "", "is empty: name the run's profile (train --cluster-name) or pass one profile file");
+      }
+      path = (std::filesystem::path(o.cluster) / (r.cluster + ".toml")).string();
+      if (!std::filesystem::is_regular_file(path, ec)) {
+        throw InputError(r.source, "cluster", r.cluster, fmt::format("no profile {} in --cluster {}", path, o.cluster));
+      }
+    }
+    auto& slot = profiles[path];
+    if (!slot) slot = std::make_unique<ClusterProfile>(find_cluster(path, "--cluster"));
+    return *slot;
+  };
+  // a run's workload: a shipped name, or a file relative to the working directory or to the run CSV's directory
+  // or one above it (runs name data/workloads/... from the repository root)
+  auto workload_for = [&](const Run& r) -> const Workload& {
+    auto& slot = workloads[r.workload];
+    if (slot) return *slot;
+    std::string path = r.workload;
+    const std::filesystem::path given(r.workload);
+    if (given.is_relative() && !std::filesystem::exists(given, ec)) {
+      const auto file = std::filesystem::path(r.source.substr(0, r.source.rfind(':')));
+      for (auto dir = std::filesystem::absolute(file, ec).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+        if (std::filesystem::is_regular_file(dir / given, ec)) {
+          path = (dir / given).string();
+          break;
+        }
+        if (dir == dir.parent_path()) break;
+      }
+    }
+    try {
+      slot = std::make_unique<Workload>(find_workload(path));
+    } catch (const InputError& e) {
+      throw InputError(r.source, "workload", r.workload, e.what());
+    }
+    return *slot;
+  };
+  auto predict = [&](const Run& r) {
+    Scenario s;
+    s.cluster = &profile_for(r);
+    // the run's ranks per node must be the profile's (a node holds min(ranks, gpus per node) of them)
+    const auto per_node = std::min(s.cluster->gpus_per_node, r.ranks);
+    if (r.ranks_per_node != per_node) {
+      throw InputError(r.source, "ranks_per_node", std::to_string(r.ranks_per_node),
+                       fmt::format("the profile {} puts {} of the run's {} ranks on a node: calibrate on the run's "
+                                   "cluster, or pass the profile that was",
+                                   s.cluster->name, per_node, r.ranks));
+    }
+    s.workload = &workload_for(r);
+    s.gpus = r.ranks;
+    s.precision = find_wire_format(r.precision, "precision");
+    s.compute = ComputePrecision::fp32;
+    s.storage = StoragePolicy::fp32;
+    s.optimizer = Optimizer::momentum;
+    s.batch = r.batch;
+    s.bucket_bytes = r.bucket_bytes;
+    s.first_bucket_bytes = r.first_bucket_bytes;
+    s.codec_stream = CodecStream::compute;
+    try {
+      return predictor->predict(s);
+    } catch (const InputError& e) {
+      throw InputError(r.source, "run", r.id, e.what());
+    }
+  };
+
+  std::vector<Row> rows;
+  for (const auto& r : runs) {
+    const auto p = predict(r);
+    Row row;
+    row.run = &r;
+    row.measured_s = r.median_step_s();
+    row.predicted_s = p.step_time_s;
+    row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
+    row.measured_compute_s = r.median_compute_s();
+    row.predicted_compute_s = p.compute_s;
+    // an engine that does not time compute apart logs 0: no compute error then
+    row.compute_error = row.measured_compute_s > 0
+                            ? std::abs(row.predicted_compute_s - row.measured_compute_s) / row.measured_compute_s
+                            : NAN;
+    rows.push_back(row);
+  }
+  // speedup over the one-rank fp32 run of the same engine, workload and batch
+  for (auto& row : rows) {
+    const Run& r = *row.run;
+    if (r.ranks == 1) continue;
+    for (const auto& base : rows) {
+      const Run& b = *base.run;
+      if (b.ranks == 1 && b.precision == "fp32" && b.engine == r.engine && b.workload == r.workload &&
+          b.batch == r.batch) {
+        const double n = static_cast<double>(r.ranks);
+        row.measured_speedup = n * base.measured_s / row.measured_s;
+        row.predicted_speedup = n * base.predicted_s / row.predicted_s;
+        row.speedup_error = std::abs(row.predicted_speedup - row.measured_speedup) / row.measured_speedup;
+        break;
+      }
+    }
+  }
+
+  out << fmt::format("# bitscale validate: {} run(s) from {}, predictor {}, profiles {}\n", rows.size(), o.runs,
+                     predictor->name(), o.cluster);
+  out << fmt::format("{:<13} {:<11} {:>5} {:>7} {:<10} {:>5} {:>10} {:>10} {:>7} {:>8} {:>8} {:>7} {:>7}\n", "engine",
+                     "workload", "ranks", "Mbit/s", "precision", "batch", "measured", "predicted", "error", "speedup",
+                     "pred.", "error", "comp.err");
+  std::ostringstream csv;
+  csv << "engine,run,workload,ranks,nodes,rate_mbit,cluster,precision,batch,measured_step_s,predicted_step_s,"
+         "step_error,measured_compute_s,predicted_compute_s,compute_error,measured_speedup,predicted_speedup,"
+         "speedup_error\n";
+  std::vector<double> errors, speedup_errors, compute_errors;
+  for (const auto& row : rows) {
+    const Run& r = *row.run;
+    const auto stem = std::filesystem::path(r.workload).stem().string();
+    const bool sp = std::isfinite(row.speedup_error);
+    const bool ce = std::isfinite(row.compute_error);
+    out << fmt::format("{:<13} {:<11} {:>5} {:>7g} {:<10} {:>5} {:>9.4f}s {:>9.4f}s {:>6.1f}% {:>8} {:>8} {:>7} {:>7}\n",
+                       r.engine, stem, r.ranks, r.rate_mbit, r.precision, r.batch, row.measured_s, row.predicted_s,
+                       100 * row.error, sp ? fmt::format("{:.2f}", row.measured_speedup) : "-",
+                       sp ? fmt::format("{:.2f}", row.predicted_speedup) : "-",
+                       sp ? fmt::format("{:.1f}%", 100 * row.speedup_error) : "-",
+                       ce ? fmt::format("{:.1f}%", 100 * row.compute_error) : "-");
+    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{}\n", r.engine,
+                       r.id, r.workload, r.ranks, r.nodes, r.rate_mbit, r.cluster, r.precision, r.batch, row.measured_s,
+                       row.predicted_s, row.error, row.measured_compute_s, row.predicted_compute_s,
+                       ce ? fmt::format("{:.6g}", row.compute_error) : "",
+                       sp ? fmt::format("{:.6g}", row.measured_speedup) : "",
+                       sp ? fmt::format("{:.6g}", row.predicted_speedup) : "",
+                       sp ? fmt::format("{:.6g}", row.speedup_error) : "");
+    errors.push_back(row.error);
+    if (ce) compute_errors.push_back(row.compute_error);
+    if (sp) speedup_errors.push_back(row.speedup_error);
+  }
+  const double worst = *std::max_element(errors.begin(), errors.end());
+  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} runs\n", 100 * median(errors), 100 * worst,
+                     errors.size());
+  if (!compute_errors.empty()) {
+    out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} runs that time it\n",
+                       100 * median(compute_errors),
+                       100 * *std::max_element(compute_errors.begin(), compute_errors.end()), compute_errors.size());
+  }
+  if (!speedup_errors.empty()) {
+    out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} runs with a one-rank fp32 baseline\n",
+                       100 * median(speedup_errors),
+                       100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size());
+  }
+  if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
+  if (100 * worst > max_error) {
+    err << fmt::format("bitscale: validate: the largest step-time error, {:.1f}%, is over --max-error {:g}%\n",
+                       100 * worst, max_error);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace bitscale
