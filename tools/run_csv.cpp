@@ -33,17 +33,17 @@ std::vector<std::string> split(std::string_view line) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
+}  // namespace
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
   std::sort(v.begin(), v.end());
   const auto n = v.size();
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-}  // namespace
-
-double Run::median_step_s() const { return median(step_s); }
-double Run::median_compute_s() const { return median(compute_s); }
+double Run::median_step_s() const { return median_of(step_s); }
+double Run::median_compute_s() const { return median_of(compute_s); }
 
 std::string_view run_csv_header() { return kHeader; }
 

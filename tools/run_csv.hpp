@@ -22,6 +22,9 @@ struct Run {
   double median_compute_s() const;
 };
 
+// The median of `v` (the mean of the two middle values for an even count; NaN when empty).
+double median_of(std::vector<double> v);
+
 // The columns every run CSV has, in order.
 std::string_view run_csv_header();
 

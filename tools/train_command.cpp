@@ -35,6 +35,7 @@
 #include "model/parse.hpp"
 #include "predictors/predictor.hpp"
 #include "tools/report.hpp"
+#include "tools/run_csv.hpp"
 #include "tools/train_nn.hpp"
 
 namespace bitscale {
@@ -475,9 +476,8 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   for (const auto& r : rows) {
     if (r.step >= s.warmup) timed.push_back(r.step_s);
   }
-  std::sort(timed.begin(), timed.end());
   const std::size_t n = timed.size();
-  const double median = n % 2 == 1 ? timed[n / 2] : 0.5 * (timed[n / 2 - 1] + timed[n / 2]);
+  const double median = median_of(timed);
   out << fmt::format("# median step {:.4f} s over {} steps after {} warm-up; loss {:.4f} -> {:.4f}; replicas agree; "
                      "appended to {}\n",
                      median, n, s.warmup, rows.front().loss, rows.back().loss, o.out);

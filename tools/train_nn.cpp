@@ -76,23 +76,9 @@ class Conv final : public NnLayer {
   const Matrix& forward(const Matrix& x) override {
     const std::int64_t batch = x.rows() / (h_ * w_in_);
     cols_.setZero(batch * ho_ * wo_, k_ * k_ * cin_);
-    for (std::int64_t b = 0; b < batch; ++b) {
-      for (std::int64_t oy = 0; oy < ho_; ++oy) {
-        for (std::int64_t ox = 0; ox < wo_; ++ox) {
-          const std::int64_t row = (b * ho_ + oy) * wo_ + ox;
-          for (std::int64_t ky = 0; ky < k_; ++ky) {
-            const std::int64_t iy = oy * s_ - p_ + ky;
-            if (iy < 0 || iy >= h_) continue;
-            for (std::int64_t kx = 0; kx < k_; ++kx) {
-              const std::int64_t ix = ox * s_ - p_ + kx;
-              if (ix < 0 || ix >= w_in_) continue;
-              const std::int64_t in_row = (b * h_ + iy) * w_in_ + ix;
-              for (std::int64_t c = 0; c < cin_; ++c) cols_(row, (ky * k_ + kx) * cin_ + c) = x(in_row, c);
-            }
-          }
-        }
-      }
-    }
+    for_each_tap(batch, [&](std::int64_t row, std::int64_t col, std::int64_t in_row) {
+      for (std::int64_t c = 0; c < cin_; ++c) cols_(row, col + c) = x(in_row, c);
+    });
     y_.noalias() = cols_ * w_.transpose();
     y_.rowwise() += b_.transpose();
     if (relu_) y_ = y_.cwiseMax(0.0f);
@@ -109,7 +95,18 @@ class Conv final : public NnLayer {
     db_ = d->colwise().sum().transpose();
     dcols_.noalias() = *d * w_;
     dx_.setZero(batch_ * h_ * w_in_, cin_);
-    for (std::int64_t b = 0; b < batch_; ++b) {
+    for_each_tap(batch_, [&](std::int64_t row, std::int64_t col, std::int64_t in_row) {
+      for (std::int64_t c = 0; c < cin_; ++c) dx_(in_row, c) += dcols_(row, col + c);
+    });
+    return dx_;
+  }
+
+ private:
+  // im2col's map: for every output pixel (row of cols^T) and kernel tap inside the input, f(row, first column of
+  // the tap's channels in cols^T, input pixel row); padding taps are skipped (zero)
+  template <typename F>
+  void for_each_tap(std::int64_t batch, F&& f) const {
+    for (std::int64_t b = 0; b < batch; ++b) {
       for (std::int64_t oy = 0; oy < ho_; ++oy) {
         for (std::int64_t ox = 0; ox < wo_; ++ox) {
           const std::int64_t row = (b * ho_ + oy) * wo_ + ox;
@@ -119,17 +116,14 @@ class Conv final : public NnLayer {
             for (std::int64_t kx = 0; kx < k_; ++kx) {
               const std::int64_t ix = ox * s_ - p_ + kx;
               if (ix < 0 || ix >= w_in_) continue;
-              const std::int64_t in_row = (b * h_ + iy) * w_in_ + ix;
-              for (std::int64_t c = 0; c < cin_; ++c) dx_(in_row, c) += dcols_(row, (ky * k_ + kx) * cin_ + c);
+              f(row, (ky * k_ + kx) * cin_, (b * h_ + iy) * w_in_ + ix);
             }
           }
         }
       }
     }
-    return dx_;
   }
 
- private:
   std::int64_t cin_, cout_, k_, s_, p_, h_, w_in_, ho_ = 0, wo_ = 0, batch_ = 0;
   bool relu_;
   MatrixMap w_{nullptr, 0, 0}, dw_{nullptr, 0, 0};

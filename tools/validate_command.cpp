@@ -33,13 +33,6 @@ struct Row {
   double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // CSV fields with RFC 4180 quotes ("a, b" and "" for a quote); throws on an unterminated quote.
 std::vector<std::string> split_quoted(std::string_view line, const std::string& where) {
   std::vector<std::string> out(1);
@@ -176,7 +169,7 @@ int run_published(const ValidateOptions& o, std::ostream& out) {
     out << fmt::format("{:<28} {:<10} {:>5} {:<25} {:>10.2f} {:>10.2f} {:>6.1f}%{}\n", k.id, k.cluster, k.gpus,
                        k.metric, k.published, predicted, 100 * error, k.note.empty() ? "" : "  (" + k.note + ")");
   }
-  out << fmt::format("# published cases: median error {:.1f}%, max {:.1f}% over {} cases\n", 100 * median(errors),
+  out << fmt::format("# published cases: median error {:.1f}%, max {:.1f}% over {} cases\n", 100 * median_of(errors),
                      100 * *std::max_element(errors.begin(), errors.end()), errors.size());
   return 0;
 }
@@ -350,16 +343,16 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     if (sp) speedup_errors.push_back(row.speedup_error);
   }
   const double worst = *std::max_element(errors.begin(), errors.end());
-  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} runs\n", 100 * median(errors), 100 * worst,
+  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} runs\n", 100 * median_of(errors), 100 * worst,
                      errors.size());
   if (!compute_errors.empty()) {
     out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} runs that time it\n",
-                       100 * median(compute_errors),
+                       100 * median_of(compute_errors),
                        100 * *std::max_element(compute_errors.begin(), compute_errors.end()), compute_errors.size());
   }
   if (!speedup_errors.empty()) {
     out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} runs with a one-rank fp32 baseline\n",
-                       100 * median(speedup_errors),
+                       100 * median_of(speedup_errors),
                        100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size());
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
