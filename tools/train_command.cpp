@@ -49,20 +49,13 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 // The format whose codes MPI sums (one format per run): decode both, add in fp32, round to nearest.
 MiniFloat g_sum_format;
-void sum_codes8(void* in, void* inout, int* len, MPI_Datatype*) {
-  const auto* a = static_cast<const std::uint8_t*>(in);
-  auto* b = static_cast<std::uint8_t*>(inout);
+template <typename Code>
+void sum_codes(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* a = static_cast<const Code*>(in);
+  auto* b = static_cast<Code*>(inout);
   for (int i = 0; i < *len; ++i) {
     const float s = minifloat_decode(a[i], g_sum_format) + minifloat_decode(b[i], g_sum_format);
-    b[i] = static_cast<std::uint8_t>(minifloat_encode(s, g_sum_format, false, 0));
-  }
-}
-void sum_codes16(void* in, void* inout, int* len, MPI_Datatype*) {
-  const auto* a = static_cast<const std::uint16_t*>(in);
-  auto* b = static_cast<std::uint16_t*>(inout);
-  for (int i = 0; i < *len; ++i) {
-    const float s = minifloat_decode(a[i], g_sum_format) + minifloat_decode(b[i], g_sum_format);
-    b[i] = static_cast<std::uint16_t>(minifloat_encode(s, g_sum_format, false, 0));
+    b[i] = static_cast<Code>(minifloat_encode(s, g_sum_format, false, 0));
   }
 }
 
@@ -277,7 +270,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   MPI_Datatype code_type = MPI_BYTE;
   if (!fp32 && !gathered) {
     const int bytes = f.minifloat.code_bytes;
-    TRAIN_MPI(MPI_Op_create(bytes == 1 ? &sum_codes8 : &sum_codes16, 1, &sum_op));
+    TRAIN_MPI(MPI_Op_create(bytes == 1 ? &sum_codes<std::uint8_t> : &sum_codes<std::uint16_t>, 1, &sum_op));
     code_type = bytes == 1 ? MPI_UINT8_T : MPI_UINT16_T;
   }
 

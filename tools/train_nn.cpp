@@ -131,58 +131,40 @@ class Conv final : public NnLayer {
   Matrix cols_, y_, masked_, dcols_, dx_;
 };
 
-// Layout changes between per-sample columns (features in c, y, x order) and the convolution's pixel rows.
-class ToPixels final : public NnLayer {
+// Layout changes between per-sample columns (features in c, y, x order) and the convolution's pixel rows, one
+// the other's inverse: `to_pixels` selects the direction of the forward pass.
+void columns_to_pixels(const Matrix& x, std::int64_t c, std::int64_t hw, Matrix& y) {
+  const std::int64_t batch = x.cols();
+  y.resize(batch * hw, c);
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t ch = 0; ch < c; ++ch)
+      for (std::int64_t p = 0; p < hw; ++p) y(b * hw + p, ch) = x(ch * hw + p, b);
+}
+void pixels_to_columns(const Matrix& x, std::int64_t c, std::int64_t hw, Matrix& y) {
+  const std::int64_t batch = x.rows() / hw;
+  y.resize(c * hw, batch);
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t ch = 0; ch < c; ++ch)
+      for (std::int64_t p = 0; p < hw; ++p) y(ch * hw + p, b) = x(b * hw + p, ch);
+}
+
+class Relayout final : public NnLayer {
  public:
-  ToPixels(std::int64_t c, std::int64_t pixels) : c_(c), hw_(pixels) {}
+  Relayout(std::int64_t c, std::int64_t pixels, bool to_pixels) : c_(c), hw_(pixels), to_pixels_(to_pixels) {}
   std::int64_t parameters() const override { return 0; }
   void bind(float*, float*) override {}
   const Matrix& forward(const Matrix& x) override {
-    const std::int64_t batch = x.cols();
-    y_.resize(batch * hw_, c_);
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t c = 0; c < c_; ++c)
-        for (std::int64_t p = 0; p < hw_; ++p) y_(b * hw_ + p, c) = x(c * hw_ + p, b);
+    (to_pixels_ ? columns_to_pixels : pixels_to_columns)(x, c_, hw_, y_);
     return y_;
   }
   const Matrix& backward(const Matrix& dy) override {
-    const std::int64_t batch = dy.rows() / hw_;
-    dx_.resize(c_ * hw_, batch);
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t c = 0; c < c_; ++c)
-        for (std::int64_t p = 0; p < hw_; ++p) dx_(c * hw_ + p, b) = dy(b * hw_ + p, c);
+    (to_pixels_ ? pixels_to_columns : columns_to_pixels)(dy, c_, hw_, dx_);
     return dx_;
   }
 
  private:
   std::int64_t c_, hw_;
-  Matrix y_, dx_;
-};
-
-class ToColumns final : public NnLayer {
- public:
-  ToColumns(std::int64_t c, std::int64_t pixels) : c_(c), hw_(pixels) {}
-  std::int64_t parameters() const override { return 0; }
-  void bind(float*, float*) override {}
-  const Matrix& forward(const Matrix& x) override {
-    const std::int64_t batch = x.rows() / hw_;
-    y_.resize(c_ * hw_, batch);
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t c = 0; c < c_; ++c)
-        for (std::int64_t p = 0; p < hw_; ++p) y_(c * hw_ + p, b) = x(b * hw_ + p, c);
-    return y_;
-  }
-  const Matrix& backward(const Matrix& dy) override {
-    const std::int64_t batch = dy.cols();
-    dx_.resize(batch * hw_, c_);
-    for (std::int64_t b = 0; b < batch; ++b)
-      for (std::int64_t c = 0; c < c_; ++c)
-        for (std::int64_t p = 0; p < hw_; ++p) dx_(b * hw_ + p, c) = dy(c * hw_ + p, b);
-    return dx_;
-  }
-
- private:
-  std::int64_t c_, hw_;
+  bool to_pixels_;
   Matrix y_, dx_;
 };
 
@@ -211,7 +193,7 @@ Network::Network(const Workload& w, std::int64_t batch, std::uint64_t seed) {
                            fmt::format("must equal the previous layer's output, {} x {} x {} = {}", pixels.c, pixels.h,
                                        pixels.w, pixels.c * pixels.h * pixels.w));
         }
-        layers_.push_back(std::make_unique<ToColumns>(pixels.c, pixels.h * pixels.w));
+        layers_.push_back(std::make_unique<Relayout>(pixels.c, pixels.h * pixels.w, false));
         owner.push_back(-1);
         in_pixels = false;
         features = l.geometry.in;
@@ -238,7 +220,7 @@ Network::Network(const Workload& w, std::int64_t batch, std::uint64_t seed) {
           throw InputError(w.source, "layer." + l.name + ".input", "",
                            fmt::format("{} x {} x {} must equal the previous layer's output, {}", g.in, g.h, g.w, features));
         }
-        layers_.push_back(std::make_unique<ToPixels>(g.in, g.h * g.w));
+        layers_.push_back(std::make_unique<Relayout>(g.in, g.h * g.w, true));
         owner.push_back(-1);
       } else if (pixels.c != g.in || pixels.h != g.h || pixels.w != g.w) {
         throw InputError(w.source, "layer." + l.name + ".input", "",
