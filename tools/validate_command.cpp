@@ -189,11 +189,15 @@ void add_validate_command(CLI::App& app, ValidateOptions& o) {
                 "with the shipped profiles");
   c->add_option("--predictor", o.predictor, "predictor (bitscale predictors)")->capture_default_str();
   c->add_option("--max-error", o.max_error, "exit 1 when a step-time error is over this (percent)")->capture_default_str();
+  c->add_option("--max-median-error", o.max_median_error,
+                "also exit 1 when the median step-time error is over this (percent)");
   c->add_option("--csv", o.csv, "also write the comparison as CSV to this file");
 }
 
 int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
   const double max_error = parse_positive("--max-error", o.max_error, 1e6);
+  const double max_median =
+      o.max_median_error.empty() ? 1e6 : parse_positive("--max-median-error", o.max_median_error, 1e6);
   if (!o.published.empty()) {
     if (!o.runs.empty() || !o.cluster.empty() || !o.csv.empty()) {
       throw InputError("", "--published", o.published, "cannot be combined with --runs, --cluster or --csv");
@@ -356,6 +360,11 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
                        100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size());
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
+  if (100 * median_of(errors) > max_median) {
+    err << fmt::format("bitscale: validate: the median step-time error, {:.1f}%, is over --max-median-error {:g}%\n",
+                       100 * median_of(errors), max_median);
+    return 1;
+  }
   if (100 * worst > max_error) {
     err << fmt::format("bitscale: validate: the largest step-time error, {:.1f}%, is over --max-error {:g}%\n",
                        100 * worst, max_error);

@@ -8,7 +8,7 @@ namespace bitscale {
 
 struct ValidateOptions {
   CLI::App* command = nullptr;
-  std::string runs, cluster, published, predictor = "timeline", max_error = "15", csv;
+  std::string runs, cluster, published, predictor = "timeline", max_error = "15", max_median_error, csv;
 };
 
 void add_validate_command(CLI::App& app, ValidateOptions& o);
