@@ -55,8 +55,8 @@ double gemm_flops(ComputePrecision p, int n, int runs) {
   return 0;
 }
 
-CodecRate codec_rate_cpu(const WireFormat& f, std::size_t n, int runs) {
-  const auto x = gradient_like(n, 7);
+CodecRate codec_rate_cpu(const WireFormat& f, std::span<const float> x, int runs) {
+  const std::size_t n = x.size();
   std::vector<std::byte> wire(wire_size(f, n));
   std::vector<float> y(n);
   const double bytes = 4.0 * static_cast<double>(n) + static_cast<double>(wire.size());

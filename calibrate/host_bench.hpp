@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 
 #include "kernels/wire_format.hpp"
@@ -23,8 +24,8 @@ double gemm_flops(ComputePrecision p, int n, int runs);
 struct CodecRate {
   double encode_bytes_per_s = 0, decode_bytes_per_s = 0;  // fp32 bytes + wire bytes per second
 };
-// Encode and decode of n gradient-like values on the CPU.
-CodecRate codec_rate_cpu(const WireFormat& f, std::size_t n, int runs);
+// Encode and decode of `values` on the CPU (their speed depends on them: subnormals take slow paths).
+CodecRate codec_rate_cpu(const WireFormat& f, std::span<const float> values, int runs);
 
 std::string cpu_model_name();      // from /proc/cpuinfo, "" if unknown
 double host_memory_gib();          // MemTotal from /proc/meminfo, 0 if unknown

@@ -29,15 +29,18 @@ namespace bitscale {
 
 namespace {
 
-// elementwise sums of 16-bit floats, rounded to nearest even in the format (the codec's definition)
-template <int kExponent, int kMantissa>
-void sum16(void* in, void* inout, int* len, MPI_Datatype*) {
-  static const MiniFloat f = make_minifloat(kExponent, kMantissa, false, false);
-  const auto* a = static_cast<const std::uint16_t*>(in);
-  auto* b = static_cast<std::uint16_t*>(inout);
+// the formats MPI sums with an operation of the project's (bitscale train sums its wire codes the same way)
+constexpr const char* kSummedFormats[] = {"fp16", "bf16", "fp8-e4m3", "fp8-e5m2"};
+
+// elementwise sums of the format's codes, rounded to nearest even in the format (the codec's definition)
+template <typename Code, int kFormat>
+void sum_codes(void* in, void* inout, int* len, MPI_Datatype*) {
+  static const MiniFloat f = find_wire_format(kSummedFormats[kFormat]).minifloat;
+  const auto* a = static_cast<const Code*>(in);
+  auto* b = static_cast<Code*>(inout);
   for (int i = 0; i < *len; ++i) {
     const float s = minifloat_decode(a[i], f) + minifloat_decode(b[i], f);
-    b[i] = static_cast<std::uint16_t>(minifloat_encode(s, f, false, 0));
+    b[i] = static_cast<Code>(minifloat_encode(s, f, false, 0));
   }
 }
 
@@ -45,19 +48,37 @@ struct TypeInfo {
   MPI_Datatype datatype;
   MPI_Op sum;
   int bytes;
+  const char* format = nullptr;  // the wire format whose codes these are, for realistic buffer contents
 };
 
 TypeInfo type_info(const std::string& type) {
-  static MPI_Op fp16_sum = MPI_OP_NULL, bf16_sum = MPI_OP_NULL;
-  if (fp16_sum == MPI_OP_NULL) {
-    BITSCALE_MPI_CHECK(MPI_Op_create(&sum16<5, 10>, 1, &fp16_sum));
-    BITSCALE_MPI_CHECK(MPI_Op_create(&sum16<8, 7>, 1, &bf16_sum));
+  static MPI_Op ops[4] = {MPI_OP_NULL, MPI_OP_NULL, MPI_OP_NULL, MPI_OP_NULL};
+  if (ops[0] == MPI_OP_NULL) {
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum_codes<std::uint16_t, 0>, 1, &ops[0]));
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum_codes<std::uint16_t, 1>, 1, &ops[1]));
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum_codes<std::uint8_t, 2>, 1, &ops[2]));
+    BITSCALE_MPI_CHECK(MPI_Op_create(&sum_codes<std::uint8_t, 3>, 1, &ops[3]));
   }
   if (type == "fp32") return {MPI_FLOAT, MPI_SUM, 4};
-  if (type == "fp16") return {MPI_UINT16_T, fp16_sum, 2};
-  if (type == "bf16") return {MPI_UINT16_T, bf16_sum, 2};
+  for (int i = 0; i < 4; ++i) {
+    if (type == kSummedFormats[i]) return {i < 2 ? MPI_UINT16_T : MPI_UINT8_T, ops[i], i < 2 ? 2 : 1, kSummedFormats[i]};
+  }
   if (type == "int8") return {MPI_INT8_T, MPI_SUM, 1};
-  throw InputError("", "--types", type, "valid for the mpi backend: fp32, fp16, bf16, int8");
+  throw InputError("", "--types", type, "valid for the mpi backend: fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, int8");
+}
+
+// A buffer of `bytes`: the codes of gradient-like values (normal numbers of mixed sign and size) for a format's
+// type, where the sum's speed may depend on them; else a byte pattern.
+std::vector<std::uint8_t> buffer_of(const TypeInfo& t, std::size_t bytes) {
+  std::vector<std::uint8_t> out(bytes, 1);
+  if (t.format == nullptr) return out;
+  const MiniFloat f = find_wire_format(t.format).minifloat;
+  for (std::size_t i = 0; i + static_cast<std::size_t>(t.bytes) <= bytes; i += static_cast<std::size_t>(t.bytes)) {
+    const float v = (i % 3 == 0 ? -1.0f : 1.0f) * 0.001f * static_cast<float>(1 + (i * 7919) % 97);
+    const auto code = minifloat_encode(v, f, false, 0);
+    std::memcpy(out.data() + i, &code, static_cast<std::size_t>(t.bytes));  // little-endian: the low bytes
+  }
+  return out;
 }
 
 double median(std::vector<double> v) {
@@ -183,6 +204,26 @@ void mpi_remove_dir(const std::string& dir) {
   }
 }
 
+double mpi_rank_skew(const std::function<void()>& work, int rounds) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<double> all(static_cast<std::size_t>(size)), skews;
+  for (int r = 0; r < rounds; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double start = MPI_Wtime();
+    work();
+    const double mine = MPI_Wtime() - start;
+    MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    double sum = 0, top = 0;
+    for (double t : all) {
+      sum += t;
+      top = std::max(top, t);
+    }
+    skews.push_back(top / (sum / static_cast<double>(size)) - 1.0);
+  }
+  return median(skews);
+}
+
 double mpi_median(double value) {
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -209,7 +250,7 @@ std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops
         if (per_rank) count -= count % p;
         if (count < (per_rank ? p : 1)) continue;
         const auto bytes = static_cast<std::size_t>(count) * static_cast<std::size_t>(t.bytes);
-        std::vector<std::uint8_t> send(bytes, 1), recv(bytes, 0);
+        std::vector<std::uint8_t> send = buffer_of(t, bytes), recv(bytes, 0);
         const int c = static_cast<int>(count);
         const int share = static_cast<int>(count / p);
         auto run = [&] {

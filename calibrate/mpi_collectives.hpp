@@ -63,4 +63,8 @@ double mpi_allreduce_seconds(double bytes, int runs, const std::function<void()>
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);
 
+// How much later than the mean rank the slowest finishes `work` started on every rank after a barrier:
+// max / mean - 1 of the ranks' times, the median of `rounds` rounds. On every rank.
+double mpi_rank_skew(const std::function<void()>& work, int rounds);
+
 }  // namespace bitscale

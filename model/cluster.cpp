@@ -96,6 +96,9 @@ void ClusterProfile::validate() const {
   check("gpu.codec_hbm_efficiency", codec_hbm_efficiency, 1.0);
   check("gpu.compute_during_comm", compute_during_comm, 1.0);
   check("gpu.comm_during_compute", comm_during_compute, 1.0);
+  if (!(rank_skew >= 0) || rank_skew > 10) {
+    throw InputError(source, "gpu.rank_skew", format_value(rank_skew), "must be in [0, 10]");
+  }
   if (compute_during_comm < 0.01) {
     throw InputError(source, "gpu.compute_during_comm", format_value(compute_during_comm), "must be in [0.01, 1]");
   }
@@ -129,7 +132,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs", "layer_rates"});
+          "collectives", "codecs", "layer_rates", "reductions"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -137,7 +140,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
 
   const auto gpu = r.table("gpu");
   gpu.only({"model", "memory_gib", "memory_reserved_gib", "hbm_gbyte_per_s", "codec_hbm_efficiency", "peak_tflops",
-            "compute_during_comm", "comm_during_compute"});
+            "compute_during_comm", "comm_during_compute", "rank_skew"});
   c.gpu_model = gpu.text("model");
   c.gpu_memory_gib = gpu.number("memory_gib", kMaxMemoryGib);
   c.memory_reserved_gib = gpu.number("memory_reserved_gib", kMaxMemoryGib, true);
@@ -145,6 +148,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.codec_hbm_efficiency = gpu.number("codec_hbm_efficiency", 1.0);
   c.compute_during_comm = gpu.optional_number("compute_during_comm", 1.0).value_or(1.0);
   c.comm_during_compute = gpu.optional_number("comm_during_compute", 1.0).value_or(1.0);
+  c.rank_skew = gpu.optional_number("rank_skew", 10.0, true).value_or(0.0);
   const auto peak = gpu.table("peak_tflops");
   peak.only({"fp32", "tf32", "fp16", "bf16", "fp8"});
   for (int p = 0; p < kComputePrecisionCount; ++p) {
@@ -205,6 +209,16 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       if (key == "source") continue;
       find_wire_format(key, codecs.field(key));  // a known codec
       c.codec_gbyte_per_s[key] = codecs.number(key, 1e6);
+    }
+  }
+  if (r.has("reductions")) {
+    const auto sums = r.table("reductions");
+    for (const auto& [k, v] : sums.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      if (key == "fp32") throw InputError(source, sums.field(key), "", "fp32 sums are in the link fit: list other formats");
+      find_wire_format(key, sums.field(key));  // a known wire format
+      c.reduction_gbyte_per_s[key] = sums.number(key, 1e6);
     }
   }
   if (r.has("layer_rates")) {
@@ -271,6 +285,7 @@ std::string to_toml(const ClusterProfile& c) {
   put(gpu, c, "gpu", "codec_hbm_efficiency", c.codec_hbm_efficiency);
   if (c.compute_during_comm < 1) put(gpu, c, "gpu", "compute_during_comm", c.compute_during_comm);
   if (c.comm_during_compute < 1) put(gpu, c, "gpu", "comm_during_compute", c.comm_during_compute);
+  if (c.rank_skew > 0) put(gpu, c, "gpu", "rank_skew", c.rank_skew);
   toml::table peak;
   for (int p = 0; p < kComputePrecisionCount; ++p) {
     if (c.peak_tflops[p] > 0) {
@@ -316,6 +331,13 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [name, rate] : c.codec_gbyte_per_s) put(codecs, c, "codecs", name, rate);
     put_table_source(codecs, c, "codecs");
     doc.insert("codecs", std::move(codecs));
+  }
+
+  if (!c.reduction_gbyte_per_s.empty()) {
+    toml::table sums;
+    for (const auto& [name, rate] : c.reduction_gbyte_per_s) put(sums, c, "reductions", name, rate);
+    put_table_source(sums, c, "reductions");
+    doc.insert("reductions", std::move(sums));
   }
 
   if (!c.layer_gflops.empty()) {

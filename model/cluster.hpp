@@ -48,6 +48,10 @@ struct ClusterProfile {
   // fraction of a collective's speed left while compute runs (CPU ranks: the compute thread takes the cores the
   // collective's copies, sums and TCP stack need); 1: none lost. [gpu] comm_during_compute, optional
   double comm_during_compute = 1.0;
+  // how much later than the typical rank the slowest of the data-parallel ranks finishes the same compute
+  // (E[max / median] - 1 over the ranks): each collective waits for it, so it paces the step. 0: ranks in step
+  // (the shipped profiles); CPU ranks sharing cores calibrate it. [gpu] rank_skew, optional
+  double rank_skew = 0.0;
 
   // node
   std::int64_t gpus_per_node = 0;
@@ -75,6 +79,12 @@ struct ClusterProfile {
   // (layer_shape_key in model/compute.hpp), in GFLOP/s: a layer found here runs at its measured rate instead of
   // the roofline (calibrate --layers-of measures a workload's layers)
   std::map<std::string, double> layer_gflops;
+
+  // the collective library's sums of wire formats it cannot add as fast as fp32 (a CPU summing fp16 codes one
+  // by one), in GB/s of wire bytes: an allreduce of n wire bytes over p ranks spends (p-1)/p x n / rate in them
+  // beyond what the fp32 link fit holds (model/compute.hpp reduction_seconds; calibration measures it by
+  // timing the format's allreduce beside fp32's). Formats not listed add nothing.
+  std::map<std::string, double> reduction_gbyte_per_s;
 
   // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
   std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU

@@ -71,4 +71,15 @@ double codec_seconds(const ClusterProfile& c, const std::string& codec, double b
   return (bytes_read + bytes_written) / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
 }
 
+double absmax_seconds(const ClusterProfile& c, double bytes) {
+  return bytes / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
+}
+
+double reduction_seconds(const ClusterProfile& c, const std::string& format, double wire_bytes, std::int64_t ranks) {
+  const auto it = c.reduction_gbyte_per_s.find(format);
+  if (it == c.reduction_gbyte_per_s.end() || ranks < 2) return 0;
+  const double p = static_cast<double>(ranks);
+  return (p - 1) / p * wire_bytes / (it->second * 1e9);
+}
+
 }  // namespace bitscale

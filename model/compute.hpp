@@ -38,4 +38,12 @@ StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrec
 // the memory bandwidth.
 double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written);
 
+// The APS absmax pass over `bytes` of fp32 gradients: one read, memory-bound at codec_hbm_efficiency of the
+// memory bandwidth (a profile's measured codec rates include the codec's own absmax and do not apply).
+double absmax_seconds(const ClusterProfile& c, double bytes);
+
+// The sums of an allreduce of `wire_bytes` in `format` over `ranks` beyond what the link fit holds: each rank
+// adds (p-1)/p of the buffer, (p-1)/p x n / reductions[format]; 0 for a format the profile does not list.
+double reduction_seconds(const ClusterProfile& c, const std::string& format, double wire_bytes, std::int64_t ranks);
+
 }  // namespace bitscale

@@ -8,7 +8,9 @@
 //                    backward ends
 //   per bucket       [absmax pass -> one-scalar allreduce (APS codecs)] -> encode -> allreduce (summable wire
 //                    values; algorithm by the topology flow model, fastest unless forced) or gather
-//                    (non-summable) -> decode (one) or (p-1) decode-and-accumulate (gathered)
+//                    (non-summable) -> decode (one) or (p-1) decode-and-accumulate (gathered); an allreduce in
+//                    a format the profile's library sums slower than fp32 adds (p-1)/p x wire / its reduction
+//                    rate ([reductions], model/compute.hpp reduction_seconds)
 //   optimizer        on the compute stream after every bucket is done and the backward pass has ended
 //   overlap none     the buckets' work waits for the end of the backward pass and runs one bucket after the
 //                    other (no overlap at all: the step is compute + codec + communication)
@@ -220,11 +222,13 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   g.reserve(static_cast<std::size_t>(layers) + 8);
 
   // compute stream: forward (of every microbatch, with the pipeline's fill and drain), then the backward of the
-  // last microbatch layer by layer in reverse order
+  // last microbatch layer by layer in reverse order; with data-parallel ranks, at the pace of the slowest of them
+  // (rank_skew): every collective waits for it
   std::vector<double> fwd(vw.layers.size());
   double forward = 0, blocking_fwd = 0, blocking_bwd = 0;
+  const double pace = D > 1 ? 1.0 + c.rank_skew : 1.0;
   for (std::size_t i = 0; i < fwd.size(); ++i) {
-    fwd[i] = layer_forward_seconds(vw.layers[i], c, s.compute, s.batch / m);
+    fwd[i] = pace * layer_forward_seconds(vw.layers[i], c, s.compute, s.batch / m);
     forward += fwd[i];
     blocking_fwd += tp_seconds[i] + mp_seconds[i];
     blocking_bwd += tp_seconds[i] + mp_seconds[i];
@@ -264,7 +268,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     if (fmt.aps && v.scale_per_step) {
       const double grad = 4.0 * static_cast<double>(vw.parameters());
       const Stream codec = s.codec_stream == CodecStream::own ? Stream::codec : Stream::compute;
-      const auto absmax = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, grad, 0), -1, -1, 0}, {last_backward});
+      const auto absmax = g.add({TaskKind::absmax, codec, absmax_seconds(c, grad), -1, -1, 0}, {last_backward});
       step_scale = g.add({TaskKind::scale_allreduce, Stream::comm,
                           dp_costs.best_allreduce(4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
                           -1, -1, 0},
@@ -288,7 +292,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       if (step_scale >= 0) {
         after = step_scale;
       } else if (fmt.aps) {
-        after = g.add({TaskKind::absmax, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, 0), -1, bi, 0}, {after, extra});
+        after = g.add({TaskKind::absmax, codec, absmax_seconds(c, bk.fp32_bytes), -1, bi, 0}, {after, extra});
         extra = after;
         after = g.add({TaskKind::scale_allreduce, Stream::comm, dp_costs.best_allreduce(4.0).seconds, -1, bi, 0},
                       {after});
@@ -306,6 +310,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
         } else {
           memo = dp_costs.best_allreduce(payload);
         }
+        // a format the library sums slower than fp32 (the link fit holds fp32's sums)
+        if (!gathered) memo.seconds += reduction_seconds(c, fmt.name, payload, D);
       }
       after = g.add({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
                     {after, extra});

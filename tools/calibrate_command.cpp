@@ -164,6 +164,9 @@ int finish_profile(const ClusterProfile& c, bool fits_ok, const CalibrateOptions
 void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command = app.add_subcommand("calibrate", "fit a cluster profile from nccl-tests logs or microbenchmarks");
   o.command->add_option("--from-nccl-tests", o.logs, "nccl-tests output files (all_reduce_perf and friends)");
+  o.command->add_option("--from-engine", o.from_engine,
+                        "another engine's measurements of the cluster (tools/ddp_train.py calibrate writes them: "
+                        "PyTorch DDP on gloo), fitted into a profile");
   o.command->add_option("--backend", o.backend,
                         "run microbenchmarks under mpirun, one process per rank: mpi, gloo, or nccl (one per GPU)");
   o.command->add_option("--rendezvous", o.rendezvous,
@@ -190,10 +193,16 @@ int run_calibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& er
   if (!o.logs.empty() && !o.backend.empty()) {
     throw InputError("", "--backend", o.backend, "give either --from-nccl-tests logs or a --backend, not both");
   }
+  if (!o.from_engine.empty()) {
+    if (!o.logs.empty() || !o.backend.empty()) {
+      throw InputError("", "--from-engine", o.from_engine, "give one of --from-engine, --from-nccl-tests, --backend");
+    }
+    return calibrate_from_engine(o, out, err);
+  }
   if (!o.logs.empty()) return calibrate_from_logs(o, out, err);
   if (o.backend == "mpi" || o.backend == "gloo") return calibrate_with_mpi(o, out, err);
   if (o.backend.empty()) {
-    throw InputError("", "--backend", "", "missing: give --backend mpi|gloo|nccl or --from-nccl-tests LOG");
+    throw InputError("", "--backend", "", "missing: give --backend mpi|gloo|nccl, --from-nccl-tests LOG or --from-engine FILE");
   }
   if (o.backend == "nccl") return calibrate_with_mpi(o, out, err);
   throw InputError("", "--backend", o.backend, "valid: mpi, gloo, nccl (or --from-nccl-tests LOG)");

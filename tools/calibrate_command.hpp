@@ -13,6 +13,7 @@ namespace bitscale {
 struct CalibrateOptions {
   CLI::App* command = nullptr;
   std::vector<std::string> logs;
+  std::string from_engine;  // another engine's measurements (tools/ddp_train.py calibrate)
   std::string backend, op, base, out, rendezvous, sizes = "8..268435456", iters = "20", warmup = "5", max_error = "25";
   std::string ops = "allreduce,allgather,reduce-scatter,broadcast,alltoall", types = "fp32,fp16,bf16,int8";
   std::string layers_of;  // workloads whose layers' rates to measure (CPU ranks)
@@ -26,5 +27,6 @@ int run_calibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& er
 int finish_profile(const ClusterProfile& c, bool fits_ok, const CalibrateOptions& o, std::ostream& out,
                    std::ostream& err, const std::vector<std::pair<std::string, std::string>>& extra = {});
 int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err);  // calibrate_mpi.cpp
+int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ostream& err);  // calibrate_engine.cpp
 
 }  // namespace bitscale

@@ -14,11 +14,13 @@
 #include "calibrate/mpi_collectives.hpp"
 #include "calibrate/nccl_collectives.hpp"
 #include "kernels/codec_cuda.hpp"
+#include "kernels/error_stats.hpp"
 #include "kernels/input_error.hpp"
 #include "model/cluster.hpp"
 #include "model/compute.hpp"
 #include "model/parse.hpp"
 #include "tools/calibrate_command.hpp"
+#include "tools/calibrate_host.hpp"
 #include "tools/report.hpp"
 #include "tools/train_nn.hpp"
 
@@ -53,13 +55,13 @@ MpiPlan parse_plan(const CalibrateOptions& o) {
                                                       : o.types);
   for (const auto& t : p.types) {
     const bool known = t == "fp32" || t == "fp16" || t == "int8" || (!gloo && t == "bf16") ||
-                       (nccl && (t == "fp8-e4m3" || t == "fp8-e5m2"));
+                       (!gloo && (t == "fp8-e4m3" || t == "fp8-e5m2"));
     if (nccl && !known) {
       throw InputError("", "--types", t, "valid for the nccl backend: fp32, fp16, bf16, int8, fp8-e4m3, fp8-e5m2");
     }
     if (!known) {
       throw InputError("", "--types", t, gloo ? "valid for the gloo backend: fp32, fp16, int8 (Gloo has no bf16)"
-                                               : "valid for the mpi backend: fp32, fp16, bf16, int8");
+                                               : "valid for the mpi backend: fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, int8");
     }
   }
   p.iters = static_cast<int>(parse_int("--iters", o.iters, 20, 100000));
@@ -83,16 +85,23 @@ std::string csv_path(const std::string& out) {
   return p.string();
 }
 
+std::string layer_names(const MpiPlan& plan) {
+  std::string names;
+  for (const auto& w : plan.layer_workloads) names += (names.empty() ? "" : ", ") + w.name;
+  return names;
+}
+
 // CPU ranks: memcpy, Eigen GEMM and the codecs, every rank at once (what one rank gets while the others run).
 // Every rank calls it (the medians are collective); the profile is meaningful on rank 0.
 ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::string& command,
                             std::ostream& out) {
   const bool root = world.rank == 0;
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
-  const double memcpy_rate = mpi_median(memcpy_bytes_per_s(std::size_t{64} << 20, 5));
-  const double gemm32 = mpi_median(gemm_flops(ComputePrecision::fp32, 512, 3));
-  const double gemm16 = mpi_median(gemm_flops(ComputePrecision::fp16, 256, 3));
-  const double gemmbf = mpi_median(gemm_flops(ComputePrecision::bf16, 256, 3));
+  HostRates r;
+  r.memcpy_bytes_per_s = mpi_median(memcpy_bytes_per_s(std::size_t{64} << 20, 5));
+  r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)] = mpi_median(gemm_flops(ComputePrecision::fp32, 512, 3));
+  r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp16)] = mpi_median(gemm_flops(ComputePrecision::fp16, 256, 3));
+  r.gemm_flops_per_s[static_cast<int>(ComputePrecision::bf16)] = mpi_median(gemm_flops(ComputePrecision::bf16, 256, 3));
   // the layer kinds' achieved rates through the trainer's kernels (forward + backward, fp32; median of 15 for the
   // linear layer, which the contention measurement below compares with): a linear layer
   // 1024 -> 1024 on 256 samples, a 3x3 convolution 64 -> 64 channels on 16x16 on 32 samples
@@ -100,105 +109,70 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   NetBuilder nb(shapes);
   nb.linear("linear", 1024, 1024);
   nb.conv("conv", {64, 16, 16}, 64, 3, 3, 1, 1, 1);
-  const double linear_rate = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
-  const double conv_rate = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
+  r.linear_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
+  r.conv_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
   // contention: the linear layer again while every rank's second thread runs allreduces (a communication thread
   // takes a core, as the trainer's does)
-  double during = linear_rate;
-  const bool contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
-  if (contention) {
+  r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
+  if (r.contention) {
     double mine = 0;
     mpi_while_allreducing([&] { mine = layer_flops_per_s(shapes.layers[0], 256, 15); });
-    during = mpi_median(mine);
-  }
-  const double during_comm = std::clamp(during / linear_rate, 0.01, 1.0);
-  // and the other way: a 1 MiB allreduce while every rank's second thread runs the linear layer
-  double comm_during = 1.0;
-  if (contention) {
+    r.compute_during_comm = std::clamp(mpi_median(mine) / r.linear_flops_per_s, 0.01, 1.0);
+    // and the other way: a 1 MiB allreduce while every rank's second thread runs the linear layer
     const double alone = mpi_median(mpi_allreduce_seconds(1 << 20, 9));
     const double busy =
         mpi_median(mpi_allreduce_seconds(1 << 20, 9, [&] { layer_flops_per_s(shapes.layers[0], 256, 1); }));
-    comm_during = std::clamp(alone / busy, 0.01, 1.0);
+    r.comm_during_compute = std::clamp(alone / busy, 0.01, 1.0);
+    // ranks sharing cores do not finish the same work together: the slowest paces every collective
+    r.rank_skew = std::clamp(mpi_rank_skew([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 9), 0.0, 10.0);
   }
-  std::map<std::string, double> codec_rates;
+  // the codecs on the values they will encode: the named workloads' own gradients (one pass at initialisation,
+  // repeated to 2^22 values), else gradient-like values; fp8's encode runs 1.5x longer on the latter
+  std::vector<float> values;
+  for (const auto& w : plan.layer_workloads) {
+    const auto g = initial_gradients(w, w.default_batch);
+    values.insert(values.end(), g.begin(), g.end());
+  }
+  if (values.empty()) {
+    values = gradient_like(std::size_t{1} << 22, 7);
+  } else {
+    for (std::size_t i = 0; values.size() < (std::size_t{1} << 22); ++i) values.push_back(values[i]);
+  }
   for (const auto& f : wire_formats()) {
     if (f.name == "fp32") continue;
-    const auto r = codec_rate_cpu(f, std::size_t{1} << 22, 3);
-    codec_rates[f.name] = mpi_median(0.5 * (r.encode_bytes_per_s + r.decode_bytes_per_s));
+    const auto rate = codec_rate_cpu(f, values, 3);
+    // one rate for both directions that gives their total time (the harmonic mean): a slow encode and a fast
+    // decode must not average to a fast codec
+    r.codec_bytes_per_s[f.name] =
+        mpi_median(2.0 / (1.0 / rate.encode_bytes_per_s + 1.0 / rate.decode_bytes_per_s));
   }
-  ClusterProfile c;
-  if (root) {
-    out << fmt::format("  memcpy {:.2f} GB/s (read + written); GEMM fp32 {:.2f}, fp16 {:.3f}, bf16 {:.3f} GFLOP/s\n",
-                       memcpy_rate / 1e9, gemm32 / 1e9, gemm16 / 1e9, gemmbf / 1e9);
-    out << fmt::format("  layers (forward + backward, fp32): linear 1024x1024 {:.2f}, conv 3x3 64ch 16x16 {:.2f} GFLOP/s\n",
-                       linear_rate / 1e9, conv_rate / 1e9);
-    out << fmt::format("  linear 1024x1024 while allreducing: {:.2f} GFLOP/s, {:.3f} of the rate alone\n", during / 1e9,
-                       during_comm);
-    out << fmt::format("  allreduce 1 MiB while computing: {:.3f} of the speed alone\n", comm_during);
-    for (const auto& [name, rate] : codec_rates) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
-  }
-  c.description = fmt::format("{} ranks on {} host(s) {}, calibrated by microbenchmarks", world.size, world.nodes,
-                              world.host);
-  c.gpu_model = fmt::format("{} (one rank's share)", cpu_model_name().empty() ? "CPU" : cpu_model_name());
-  c.gpu_memory_gib = std::max(1.0, host_memory_gib() / world.ranks_per_node);
-  c.memory_reserved_gib = 0;
-  c.hbm_gbyte_per_s = memcpy_rate / 1e9;
-  c.codec_hbm_efficiency = 1.0;
-  c.compute_during_comm = during_comm;
-  c.comm_during_compute = comm_during;
-  c.sources["gpu.comm_during_compute"] =
-      contention ? "allreduce of 1 MiB (fp32, median of 9) alone over the same while a second thread of every rank "
-                       "runs bitscale train's linear layer 1024 -> 1024, median over ranks; " + command
-                     : "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
-  c.sources["gpu.compute_during_comm"] =
-      contention ? "bitscale train's linear layer 1024 -> 1024 (256 samples, median of 15) while a second thread of "
-                       "every rank allreduces 4 MiB over and over, over its rate alone, median over ranks; " + command
-                     : "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
-  c.peak_tflops[static_cast<int>(ComputePrecision::fp32)] = gemm32 / 1e12;
-  c.peak_tflops[static_cast<int>(ComputePrecision::fp16)] = gemm16 / 1e12;
-  c.peak_tflops[static_cast<int>(ComputePrecision::bf16)] = gemmbf / 1e12;
-  c.default_compute = ComputePrecision::fp32;
-  c.efficiency.fill(1.0);
-  c.efficiency[static_cast<int>(LayerKind::linear)] = std::min(1.0, linear_rate / gemm32);
-  c.efficiency[static_cast<int>(LayerKind::conv)] = std::min(1.0, conv_rate / gemm32);
-  for (const auto& [name, rate] : codec_rates) c.codec_gbyte_per_s[name] = rate / 1e9;
-  c.gpus_per_node = world.ranks_per_node;
-  c.intra_node_kind = "shared-memory";
-  c.inter_node_kind = world.nodes > 1 ? "network" : "none (one host)";
-  c.sources["default_compute"] = "CPU ranks compute in fp32";
-  c.sources["gpu.model"] = "/proc/cpuinfo; " + command;
-  c.sources["gpu.memory_gib"] = "/proc/meminfo MemTotal shared by the host's ranks";
-  c.sources["gpu.memory_reserved_gib"] = "none reserved on a CPU rank";
-  c.sources["gpu.hbm_gbyte_per_s"] = "memcpy of 64 MiB, bytes read + written, median over ranks run together; " + command;
-  c.sources["gpu.codec_hbm_efficiency"] = "unused: [codecs] holds the measured codec rates";
-  c.sources["gpu.peak_tflops"] = "Eigen GEMM, one thread per rank, fp32 512^3, fp16 and bf16 256^3 (emulated on "
-                                 "this CPU), median over ranks run together; " + command;
-  c.sources["efficiency"] = "1 for the other kinds: the peak rates are the achieved GEMM rates";
-  c.sources["efficiency.linear"] = "bitscale train's linear layer 1024 -> 1024, 256 samples, forward + backward "
-                                   "(3x the forward FLOPs) over the fp32 GEMM rate, median over ranks run together; " +
-                                   command;
-  c.sources["efficiency.conv"] = "bitscale train's 3x3 convolution (im2col + GEMM) 64 -> 64 channels on 16x16, 32 "
-                                 "samples, forward + backward over the fp32 GEMM rate, median over ranks run together; " +
-                                 command;
-  c.sources["codecs"] = "bitscale codecs on 2^22 gradient-like values (16 MiB), mean of encode and decode, bytes read + "
-                        "written per second, median over ranks run together; " + command;
   // the workloads' own layers, at their shapes and default batch
-  std::string names;
+  r.layer_workloads = layer_names(plan);
   for (const auto& w : plan.layer_workloads) {
-    names += (names.empty() ? "" : ", ") + w.name;
     for (const auto& l : w.layers) {
       const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
-      if (key.empty() || c.layer_gflops.contains(key)) continue;
-      const double rate = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
-      c.layer_gflops[key] = rate / 1e9;
-      if (root) out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9) << std::flush;
+      if (key.empty() || r.layer_flops_per_s.contains(key)) continue;
+      r.layer_flops_per_s[key] = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
     }
   }
-  if (!c.layer_gflops.empty()) {
-    c.sources["layer_rates"] = "bitscale train's kernels (Eigen, one thread), forward + backward (3x the forward FLOPs) "
-                               "at the shapes and default batch of " + names +
-                               ", median of 5 after a warm-up, median over ranks run together; " + command;
-  }
+  const HostEngine engine{
+      .kernels = "bitscale train's",
+      .layer_kernels = "bitscale train's kernels (Eigen, one thread)",
+      .conv = "3x3 convolution (im2col + GEMM)",
+      .gemm = "Eigen GEMM, one thread per rank, fp32 512^3, fp16 and bf16 256^3 (emulated on this CPU)",
+      .codecs = plan.layer_workloads.empty()
+                    ? "bitscale codecs on 2^22 gradient-like values (16 MiB), encode and decode together (2 x bytes "
+                      "read + written over their summed times)"
+                    : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
+                      "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
+                      "written over their summed times)",
+      .comm_load = "allreduces 4 MiB over and over",
+  };
+  const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
+                        cpu_model_name().empty() ? "CPU" : cpu_model_name(),
+                        std::max(1.0, host_memory_gib() / world.ranks_per_node)};
+  ClusterProfile c = host_profile(r, engine, scope, command);
+  if (root) print_host_rates(r, out);
   return c;
 }
 
@@ -240,9 +214,10 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
     if (f.name == "fp32") continue;
     const auto t = time_codec_cuda(f, std::size_t{1} << 24, 20);
     const double bytes = 4.0 * (1 << 24) + static_cast<double>(wire_size(f, std::size_t{1} << 24));
-    c.codec_gbyte_per_s[f.name] = mpi_median(0.5 * (bytes / t.encode_s + bytes / t.decode_s)) / 1e9;
+    c.codec_gbyte_per_s[f.name] = mpi_median(2.0 * bytes / (t.encode_s + t.decode_s)) / 1e9;
   }
-  c.sources["codecs"] = "bitscale CUDA codecs on 2^24 values, mean of encode and decode (CUDA events, median of 20); " +
+  c.sources["codecs"] = "bitscale CUDA codecs on 2^24 values, encode and decode together (2 x bytes over their summed "
+                        "times; CUDA events, median of 20); " +
                         command;
   if (root) {
     out << fmt::format("  copy {:.1f} GB/s; GEMM TFLOP/s: {}\n", copy / 1e9, achieved);
@@ -273,7 +248,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   }
   const auto print_row = [&](const MpiTiming& t) {
     const double algbw = t.bytes / t.median_s / 1e9;
-    const int element = t.type.starts_with("fp32") ? 4 : t.type.starts_with("int8") ? 1 : 2;
+    const int element = t.type.starts_with("fp32") ? 4 : t.type.starts_with("int8") || t.type.starts_with("fp8") ? 1 : 2;
     out << fmt::format("  {:>14} {:>6} {:>12.0f} {:>12.0f} {:>10.2f} {:>9.3f} {:>9.3f} {:>10.2f} {:>10.2f}\n",
                        name(t.op), t.type, t.bytes, t.bytes / element, t.median_s * 1e6, algbw,
                        algbw * bus_factor(t.op, world.size), t.min_s * 1e6, t.max_s * 1e6)
@@ -310,95 +285,12 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   c.source = o.out;
   c.collective_library = plan.backend;
 
-  // fits: every op and type; allreduce fp32 sets the links
-  std::ostringstream csv;
-  csv << "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
-         "fit_max_relative_error\n";
-  bool ok = true;
-  if (alone) {
-    // no link was measured; one rank never uses one: they are given the memory copy rate so predictions at one
-    // rank stay defined, and say so
-    c.gpus_per_node = 1;
-    c.intra_node_gbps = c.hbm_gbyte_per_s * 8;
-    c.nics_per_node = 1;
-    c.nic_gbps = c.intra_node_gbps;
-    for (const char* key : {"intra_node.bandwidth_gbps", "intra_node.latency_us", "inter_node.nic_bandwidth_gbps",
-                            "inter_node.latency_us", "inter_node.nics_per_node", "node.gpus_per_node"}) {
-      c.sources[key] = "not measured: one rank (a host-only calibration, for one-rank baselines)";
-    }
-  }
-  std::vector<std::pair<CollectiveOp, std::string>> series;
-  for (const auto& t : timings) {
-    if (std::find(series.begin(), series.end(), std::make_pair(t.op, t.type)) == series.end()) {
-      series.emplace_back(t.op, t.type);
-    }
-  }
-  for (const auto& [op, type] : series) {
-    {
-      std::vector<double> bytes, seconds;
-      std::vector<const MpiTiming*> rows;
-      for (const auto& t : timings) {
-        if (t.op == op && t.type == type) {
-          bytes.push_back(t.bytes);
-          seconds.push_back(t.median_s);
-          rows.push_back(&t);
-        }
-      }
-      if (bytes.size() < 2) continue;
-      const bool links = op == CollectiveOp::allreduce && type == (plan.backend == "gloo" ? "fp32/ring" : "fp32");
-      PiecewiseFit fit;
-      try {
-        fit = fit_piecewise(bytes, seconds);
-      } catch (const InputError& e) {
-        // noise, not bad input: times that do not grow with size fit no line
-        err << fmt::format("bitscale: fit {} {}: {}\n", name(op), type, e.what());
-        if (links) {
-          err << "bitscale: the allreduce that sets the links could not be fitted: no profile written (measure "
-                 "larger sizes, or on quieter cores)\n";
-          return 1;
-        }
-        ok = false;
-        continue;
-      }
-      out << fmt::format("# fit {} {}: {} regime{}, R^2 {:.5f}, relative RMS {:.2f}%, max {:.2f}%\n", name(op), type,
-                         fit.regimes.size(), fit.regimes.size() == 1 ? "" : "s", fit.r_squared,
-                         100 * fit.relative_rms, 100 * fit.max_relative_error);
-      for (const auto& g : fit.regimes) {
-        out << fmt::format("    {:>12.0f} .. {:<12.0f} B: alpha {:9.3f} us, {:9.3f} GB/s\n", g.min_bytes, g.max_bytes,
-                           g.alpha_s * 1e6, g.bytes_per_s / 1e9);
-      }
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        csv << fmt::format("{},{},{},{},{:.0f},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},{:.6g}\n", name(op), type,
-                           world.size, world.nodes, bytes[i], rows[i]->median_s, rows[i]->min_s, rows[i]->max_s,
-                           fit.predict_seconds(bytes[i]), fit.relative_residuals[i], fit.r_squared,
-                           fit.max_relative_error);
-      }
-      if (100 * fit.max_relative_error > plan.max_error) {
-        err << fmt::format("bitscale: fit {} {}: max relative error {:.1f}% exceeds --max-error {:g}%\n", name(op),
-                           type, 100 * fit.max_relative_error, plan.max_error);
-        ok = false;
-      }
-      // the links come from the bandwidth-optimal allreduce: MPI's own choice, or Gloo's ring
-      if (links) {
-        c.intra_node_gbps = 1;  // placeholders: the fit sets them
-        c.nics_per_node = c.gpus_per_node;
-        c.nic_gbps = 1;
-        apply_allreduce_fit(c, fit, world.size, world.nodes,
-                            fmt::format("allreduce fp32 fit over {} sizes, R^2 {:.4f}, max relative error {:.1f}%; {}",
-                                        bytes.size(), fit.r_squared, 100 * fit.max_relative_error, command));
-        if (world.nodes == 1) {
-          // one host: the network is not measured; it is given the host's links so predictions stay defined
-          c.nics_per_node = c.gpus_per_node;
-          c.nic_gbps = c.intra_node_gbps;
-          c.inter_node_latency_us = c.intra_node_latency_us;
-          for (const char* key : {"nics_per_node", "nic_bandwidth_gbps", "latency_us"}) {
-            c.sources[std::string("inter_node.") + key] = "not measured (all ranks on one host): the intra-node link";
-          }
-        }
-      }
-    }
-  }
-  return finish_profile(c, ok, o, out, err, {{csv_path(o.out), csv.str()}});
+  if (alone) set_links_of_one_rank(c);
+  // fits: every op and type; allreduce fp32 (Gloo: its ring) sets the links
+  const auto fits = fit_series(timings, plan.backend == "gloo" ? "fp32/ring" : "fp32", world.size, world.nodes,
+                               plan.max_error, command, c, out, err);
+  if (fits.links_failed) return 1;
+  return finish_profile(c, fits.ok, o, out, err, {{csv_path(o.out), fits.csv}});
 }
 
 }  // namespace

@@ -629,7 +629,14 @@ int cmd_collective(const CollectiveOptions& o, std::ostream& out) {
   // --bytes is the buffer in the precision's values (nccl-tests "size"); block formats add their scales
   const double values = bytes * 8.0 / wire.value_bits;
   const double wire_bytes = wire.wire_bytes(values) - wire.bucket_scale_bytes;
-  const auto r = run_collective(fabric, op, bytes, wire_bytes, wire.summable, forced ? &*forced : nullptr);
+  auto r = run_collective(fabric, op, bytes, wire_bytes, wire.summable, forced ? &*forced : nullptr);
+  // a format the library sums slower than fp32: each rank adds (p-1)/p of the buffer ([reductions])
+  if (wire.summable && (op == CollectiveOp::allreduce || op == CollectiveOp::reduce_scatter)) {
+    const double plain = r.seconds;
+    r.seconds += reduction_seconds(cluster, wire.name, wire_bytes, gpus);
+    r.algbw_gbyte_per_s *= plain / r.seconds;
+    r.busbw_gbyte_per_s *= plain / r.seconds;
+  }
   std::vector<Field> row = {
       {"op", std::string(name(op))},
       {"bytes", static_cast<std::int64_t>(bytes)},

@@ -237,4 +237,15 @@ void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, 
   for (const auto& p : rows) write_csv_row(out, prediction_fields(p));
 }
 
+std::string find_beside(const std::string& path, const std::string& file) {
+  std::error_code ec;
+  const std::filesystem::path given(path);
+  if (!given.is_relative() || std::filesystem::exists(given, ec)) return path;
+  for (auto dir = std::filesystem::absolute(file, ec).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (std::filesystem::is_regular_file(dir / given, ec)) return (dir / given).string();
+    if (dir == dir.parent_path()) break;
+  }
+  return path;
+}
+
 }  // namespace bitscale

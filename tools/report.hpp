@@ -42,4 +42,8 @@ void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, 
 // The checks write_file_atomically makes before writing (a name, not a directory, an existing directory...).
 void check_output_path(const std::string& path, std::string_view field);
 
+// A relative path named inside `file` (a run CSV naming data/workloads/..., say): as given when it exists from
+// the working directory, else from `file`'s directory or the nearest one above it where it exists; else as given.
+std::string find_beside(const std::string& path, const std::string& file);
+
 }  // namespace bitscale

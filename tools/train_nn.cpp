@@ -340,6 +340,17 @@ double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs) {
   return 3.0 * layer.forward_flops * static_cast<double>(batch) / times[times.size() / 2];
 }
 
+std::vector<float> initial_gradients(const Workload& w, std::int64_t batch) {
+  Network net(w, batch, 1);
+  const TeacherTask task(net.input_features(), net.classes(), 1);
+  Matrix x;
+  std::vector<std::int32_t> labels;
+  task.draw(batch, 0, 0, x, labels);
+  net.forward(x, labels);
+  for (auto i = net.layers() - 1; i >= 0; --i) net.backward_layer(i);
+  return {net.gradients().begin(), net.gradients().end()};
+}
+
 TeacherTask::TeacherTask(std::int64_t features, std::int64_t classes, std::uint64_t seed) {
   std::mt19937_64 rng(seed ^ 0x7EAC4E5ull);
   std::normal_distribution<float> normal(0.0f, 1.0f);

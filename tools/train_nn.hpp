@@ -72,6 +72,10 @@ class Network {
 // layer kinds' achieved rates with it.
 double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs);
 
+// The gradients of `w`'s network after one forward and backward pass at initialisation (seed 1) on a batch of
+// its synthetic task: the values the trainer's codecs encode, whose speed depends on them.
+std::vector<float> initial_gradients(const Workload& w, std::int64_t batch);
+
 // A synthetic classification task every rank can draw from: inputs are standard normal, the label of an input
 // is the argmax of a fixed random linear map (a "teacher"), so a network can learn it and its loss falls.
 class TeacherTask {

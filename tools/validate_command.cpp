@@ -234,18 +234,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   auto workload_for = [&](const Run& r) -> const Workload& {
     auto& slot = workloads[r.workload];
     if (slot) return *slot;
-    std::string path = r.workload;
-    const std::filesystem::path given(r.workload);
-    if (given.is_relative() && !std::filesystem::exists(given, ec)) {
-      const auto file = std::filesystem::path(r.source.substr(0, r.source.rfind(':')));
-      for (auto dir = std::filesystem::absolute(file, ec).parent_path(); !dir.empty(); dir = dir.parent_path()) {
-        if (std::filesystem::is_regular_file(dir / given, ec)) {
-          path = (dir / given).string();
-          break;
-        }
-        if (dir == dir.parent_path()) break;
-      }
-    }
+    const auto path = find_beside(r.workload, r.source.substr(0, r.source.rfind(':')));
     try {
       slot = std::make_unique<Workload>(find_workload(path));
     } catch (const InputError& e) {

@@ -87,6 +87,11 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"conv = 0.5", "conv = 1.5", "efficiency.conv = '1.5': must be <= 1"},
       {"memory_gib = 80", "memory_gib = 80\nmemory_gib = 81", "malformed TOML"},
       {"[node]", "[node", "malformed TOML"},
+      {"[node]", "[reductions]\nfp16 = 0\n[node]", "reductions.fp16 = '0': must be > 0"},
+      {"memory_gib = 80", "memory_gib = 80\nrank_skew = -0.5", "gpu.rank_skew = '-0.5'"},
+      {"memory_gib = 80", "memory_gib = 80\nrank_skew = 11", "gpu.rank_skew = '11'"},
+      {"[node]", "[reductions]\nfp17 = 0.5\n[node]", "reductions.fp17"},
+      {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
   };
   for (const auto& c : cases) {
     const auto message = error_of(replace(good, c.from, c.to));
@@ -122,6 +127,10 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.layer_gflops["fp32 conv 3x32 k3 s1 p1 32x32 b32"] = 12.5;
     c.layer_gflops["fp32 linear 784x1024 b256"] = 30.25;
     c.sources["layer_rates"] = "test: two measured layers";
+    c.reduction_gbyte_per_s["fp16"] = 0.125;
+    c.rank_skew = 0.0625;
+    c.sources["gpu.rank_skew"] = "test: ranks out of step";
+    c.sources["reductions"] = "test: a slow fp16 sum";
     const auto text = to_toml(c);
     const auto back = parse_cluster_toml(text, "written.toml");
     EXPECT_EQ(back.name, c.name);
@@ -134,6 +143,8 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     ASSERT_EQ(back.intra_node_regimes.size(), 2u);
     EXPECT_EQ(back.intra_node_regimes[1].bandwidth_gbps, 2000);
     EXPECT_EQ(back.layer_gflops, c.layer_gflops);
+    EXPECT_EQ(back.reduction_gbyte_per_s, c.reduction_gbyte_per_s);
+    EXPECT_EQ(back.rank_skew, c.rank_skew);
     EXPECT_EQ(back.sources, c.sources);
     expect_sourced(toml::parse(text), std::string(n) + " written: ", false);
   }

@@ -121,6 +121,24 @@ TEST(Timeline, ZeroCommunicationGivesTheComputeSum) {
   EXPECT_NEAR(p.speedup, 64.0, 1e-4);
 }
 
+// Ranks out of step (rank_skew): the slowest paces the step, its forward and backward (1 + skew) times the
+// typical rank's; one rank alone is not slowed.
+TEST(Timeline, RankSkewPacesTheComputeOfDataParallelRanks) {
+  const auto w = find_workload("resnet50");
+  auto c = find_cluster("dgx-a100");
+  c.intra_node_gbps = 1e12;  // free links: the step is the compute
+  c.nic_gbps = 1e12;
+  c.intra_node_latency_us = 0;
+  c.inter_node_latency_us = 0;
+  auto skewed = c;
+  skewed.rank_skew = 0.25;
+  const auto sc = step_compute(w, c, ComputePrecision::fp16, StoragePolicy::amp, Optimizer::momentum, 32);
+  const auto p = make_predictor("timeline")->predict(scenario(w, skewed, 64, "fp32"));
+  EXPECT_NEAR(p.step_time_s, 1.25 * (sc.forward_s + sc.backward_s) + sc.optimizer_s, 1e-6 * p.step_time_s);
+  const auto one = make_predictor("timeline")->predict(scenario(w, skewed, 1, "fp32"));
+  EXPECT_NEAR(one.step_time_s, sc.total_s(), 1e-12 * sc.total_s());
+}
+
 TEST(Timeline, OneBucketWithoutOverlapIsComputePlusCommunication) {
   const auto w = find_workload("resnet50");
   const auto c = find_cluster("dgx-a100");
@@ -134,6 +152,29 @@ TEST(Timeline, OneBucketWithoutOverlapIsComputePlusCommunication) {
   const double comm = topology_best_allreduce(c, make_fabric(c, 64), grad).seconds;
   EXPECT_NEAR(p.comm_s, comm, 1e-12 * comm);
   EXPECT_NEAR(p.step_time_s, p.compute_s + comm, 1e-12 * p.step_time_s);
+}
+
+// A library that sums fp16 slower than fp32 ([reductions]): each rank adds (p-1)/p of the one bucket, at the
+// profile's rate, on top of the link's time; fp32 and the gathered int8-block are untouched.
+TEST(Timeline, SlowSumsAddTheirShareOfTheBucketAtTheirRate) {
+  const auto w = find_workload("resnet50");
+  const auto c = find_cluster("dgx-a100");
+  auto slow = c;
+  slow.reduction_gbyte_per_s["fp16"] = 2.0;
+  for (const char* precision : {"fp16", "fp32", "int8-block"}) {
+    auto s = scenario(w, c, 64, precision);
+    s.bucket_bytes = 1e9;
+    s.first_bucket_bytes = 1e9;
+    s.overlap = Overlap::none;
+    const auto base = make_predictor("timeline")->predict(s);
+    s.cluster = &slow;
+    const auto p = make_predictor("timeline")->predict(s);
+    ASSERT_EQ(p.buckets, 1);
+    // fp16: 25,557,032 values x 2 B on the wire, 63/64 of it summed by each rank at 2 GB/s
+    const double extra = std::string(precision) == "fp16" ? 63.0 / 64.0 * 25'557'032.0 * 2.0 / 2e9 : 0.0;
+    EXPECT_NEAR(p.comm_s - base.comm_s, extra, 1e-9) << precision;
+    EXPECT_NEAR(p.step_time_s - base.step_time_s, extra, 1e-9) << precision;
+  }
 }
 
 TEST(Timeline, OverlapNeverBeatsTheLargerOfComputeAndCommunication) {

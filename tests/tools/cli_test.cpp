@@ -17,7 +17,11 @@
 #include <iterator>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "kernels/cuda_device.hpp"
+#include "model/cluster.hpp"
+#include "model/workload.hpp"
 #include "tools/cli.hpp"
 
 namespace bitscale {
@@ -524,6 +528,111 @@ TEST(Cli, CalibrateFromLogs) {
     EXPECT_EQ(r.code, 2) << args.back() << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+  fs::remove_all(out.parent_path());
+}
+
+// calibrate --from-engine: another engine's measurements (as tools/ddp_train.py calibrate writes them) fitted
+// into a profile, every number recovered from series made by hand from known parameters.
+TEST(Cli, CalibrateFromEngineRecoversTheParametersOfItsMeasurements) {
+  const auto measured = scratch("engine.toml");
+  const auto out = scratch("ddp-2n.toml");
+  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
+  // two ranks on two nodes; fp32 allreduce: 80 us + n / 50 MB/s; fp16's sums add (p-1)/p x n / 0.2 GB/s
+  std::string text = R"(engine = "pytorch-ddp"
+library = "gloo"
+engine_version = "torch 1.13"
+command = "tools/ddp_train.py calibrate"
+date = "2026-11-29"
+host = "n1"
+cpu = "Test CPU"
+ranks = 2
+nodes = 2
+memory_gib = 12.0
+[rates]
+memcpy_bytes_per_s = 2e10
+gemm_fp32_flops_per_s = 1e11
+linear_flops_per_s = 8e10
+conv_flops_per_s = 5e10
+compute_during_comm = 0.5
+comm_during_compute = 0.75
+rank_skew = 0.05
+contention_measured = true
+[codecs]
+fp16 = 4e9
+[[layer]]
+workload = ")" + workload + R"("
+layer = "fc2"
+batch = 256
+seconds = 0.02
+)";
+  for (double n = 65536; n <= 4194304; n *= 2) {
+    const double t32 = 80e-6 + n / 50e6;
+    for (const auto& [type, t] : {std::pair{"fp32", t32}, std::pair{"fp16", t32 + 0.5 * n / 0.2e9}}) {
+      text += fmt::format("[[collective]]\nop = \"allreduce\"\ntype = \"{}\"\nbytes = {}\nmedian_s = {}\nmin_s = {}\n"
+                          "max_s = {}\n",
+                          type, n, t, 0.9 * t, 1.1 * t);
+    }
+  }
+  std::ofstream(measured) << text;
+  auto r = run({"calibrate", "--from-engine", measured.string(), "--out", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = find_cluster(out.string());
+  EXPECT_EQ(c.collective_library, "gloo");
+  EXPECT_DOUBLE_EQ(c.hbm_gbyte_per_s, 20.0);
+  EXPECT_DOUBLE_EQ(c.peak_tflops[static_cast<int>(ComputePrecision::fp32)], 0.1);
+  EXPECT_DOUBLE_EQ(c.efficiency[static_cast<int>(LayerKind::linear)], 0.8);
+  EXPECT_DOUBLE_EQ(c.efficiency[static_cast<int>(LayerKind::conv)], 0.5);
+  EXPECT_DOUBLE_EQ(c.compute_during_comm, 0.5);
+  EXPECT_DOUBLE_EQ(c.comm_during_compute, 0.75);
+  EXPECT_DOUBLE_EQ(c.rank_skew, 0.05);
+  EXPECT_DOUBLE_EQ(c.codec_gbyte_per_s.at("fp16"), 4.0);
+  EXPECT_DOUBLE_EQ(c.gpu_memory_gib, 12.0);
+  // fc2: 2 x 1024 x 1024 FLOPs a sample forward, x 3 with the backward, x 256 samples, in 20 ms
+  EXPECT_NEAR(c.layer_gflops.at("fp32 linear 1024x1024 b256"), 3.0 * 2 * 1024 * 1024 * 256 / 0.02 / 1e9, 1e-9);
+  // the link: on 2 ranks the ring's 2(p-1)/p n / B is n / B, so the NIC runs at the fit's 50 MB/s = 0.4 Gbit/s
+  EXPECT_NEAR(c.nic_gbps, 0.4, 1e-6);
+  EXPECT_NEAR(c.reduction_gbyte_per_s.at("fp16"), 0.2, 1e-9);
+  // collective: fp32 is the fitted line; fp16 at the same bytes adds its sums (half of them on each rank)
+  const auto seconds = [&](const char* precision) {
+    const auto p = run({"collective", "--cluster", out.string(), "--bytes", "4MiB", "--gpus", "2", "--precision",
+                        precision, "--format", "json"});
+    EXPECT_EQ(p.code, 0) << p.err;
+    return nlohmann::json::parse(p.out)["time_s"].get<double>();
+  };
+  EXPECT_NEAR(seconds("fp32"), 80e-6 + 4194304 / 50e6, 1e-3 * (80e-6 + 4194304 / 50e6));
+  // --bytes is the buffer in the precision's values: 4 MiB of fp16 on the wire, half of it summed on each rank
+  EXPECT_NEAR(seconds("fp16"), 80e-6 + 4194304 / 50e6 + 0.5 * 4194304 / 0.2e9, 1e-3 * seconds("fp16"));
+
+  // bad measurements: exit 2, one line naming the field, nothing written
+  const auto never = scratch("never.toml");
+  const auto bad = scratch("bad-engine.toml");
+  const std::pair<std::string, std::string> cases[] = {
+      {"ranks = 2", "ranks = 0"},
+      {"nodes = 2", "nodes = 3"},
+      {"layer = \"fc2\"", "layer = \"fc9\""},
+      {"seconds = 0.02", "seconds = -1"},
+      {"fp16 = 4e9", "fp17 = 4e9"},
+      {"compute_during_comm = 0.5", "compute_during_comm = 1.5"},
+      {"type = \"fp32\"", "type = \"fp64\""},
+      {"memcpy_bytes_per_s = 2e10\n", ""},
+      {"op = \"allreduce\"", "op = \"allsum\""},
+  };
+  for (const auto& [from, to] : cases) {
+    auto t = text;
+    const auto at = t.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    if (from.starts_with("type")) {  // every fp32 series point, so that no fp32 allreduce is left
+      for (auto i = t.find(from); i != std::string::npos; i = t.find(from)) t.replace(i, from.size(), to);
+    }
+    std::ofstream(bad) << t;
+    r = run({"calibrate", "--from-engine", bad.string(), "--out", never.string()});
+    EXPECT_EQ(r.code, 2) << to << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(never)) << to;
+  }
+  r = run({"calibrate", "--from-engine", measured.string(), "--backend", "mpi"});
+  EXPECT_EQ(r.code, 2) << r.err;
   fs::remove_all(out.parent_path());
 }
 

@@ -1,0 +1,246 @@
+#include "tools/calibrate_host.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "calibrate/fit.hpp"
+#include "calibrate/link_fit.hpp"
+#include "kernels/input_error.hpp"
+#include "kernels/wire_format.hpp"
+#include "model/compute.hpp"
+
+namespace bitscale {
+
+ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostScope& scope,
+                            const std::string& command) {
+  ClusterProfile c;
+  c.description = fmt::format("{} ranks on {} host(s) {}, calibrated by microbenchmarks", scope.ranks, scope.nodes,
+                              scope.host);
+  c.gpu_model = fmt::format("{} (one rank's share)", scope.cpu);
+  c.gpu_memory_gib = scope.memory_gib;
+  c.memory_reserved_gib = 0;
+  c.hbm_gbyte_per_s = r.memcpy_bytes_per_s / 1e9;
+  c.codec_hbm_efficiency = 1.0;
+  c.compute_during_comm = r.compute_during_comm;
+  c.comm_during_compute = r.comm_during_compute;
+  c.rank_skew = r.rank_skew;
+  c.sources["gpu.rank_skew"] =
+      r.contention ? "the slowest rank's time over the mean of every rank's for three passes of " + e.kernels +
+                         " linear layer 1024 -> 1024 started together after a barrier, minus 1, median of 9 rounds; " +
+                         command
+                   : "not measured (one rank): none";
+  const std::string none = "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
+  c.sources["gpu.comm_during_compute"] =
+      r.contention ? "allreduce of 1 MiB (fp32, median of 9) alone over the same while a second thread of every rank "
+                     "runs " + e.kernels + " linear layer 1024 -> 1024, median over ranks; " + command
+                   : none;
+  c.sources["gpu.compute_during_comm"] =
+      r.contention ? e.kernels + " linear layer 1024 -> 1024 (256 samples, median of 15) while a second thread of "
+                     "every rank " + e.comm_load + ", over its rate alone, median over ranks; " + command
+                   : none;
+  const double gemm32 = r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)];
+  for (std::size_t p = 0; p < r.gemm_flops_per_s.size(); ++p) c.peak_tflops[p] = r.gemm_flops_per_s[p] / 1e12;
+  c.default_compute = ComputePrecision::fp32;
+  c.efficiency.fill(1.0);
+  c.efficiency[static_cast<int>(LayerKind::linear)] = std::min(1.0, r.linear_flops_per_s / gemm32);
+  c.efficiency[static_cast<int>(LayerKind::conv)] = std::min(1.0, r.conv_flops_per_s / gemm32);
+  for (const auto& [name, rate] : r.codec_bytes_per_s) c.codec_gbyte_per_s[name] = rate / 1e9;
+  c.gpus_per_node = scope.ranks_per_node;
+  c.intra_node_kind = "shared-memory";
+  c.inter_node_kind = scope.nodes > 1 ? "network" : "none (one host)";
+  c.sources["default_compute"] = "CPU ranks compute in fp32";
+  c.sources["gpu.model"] = "/proc/cpuinfo; " + command;
+  c.sources["gpu.memory_gib"] = "/proc/meminfo MemTotal shared by the host's ranks";
+  c.sources["gpu.memory_reserved_gib"] = "none reserved on a CPU rank";
+  c.sources["gpu.hbm_gbyte_per_s"] = "memcpy of 64 MiB, bytes read + written, median over ranks run together; " + command;
+  c.sources["gpu.codec_hbm_efficiency"] = "unused: [codecs] holds the measured codec rates";
+  c.sources["gpu.peak_tflops"] = e.gemm + ", median over ranks run together; " + command;
+  c.sources["efficiency"] = "1 for the other kinds: the peak rates are the achieved GEMM rates";
+  c.sources["efficiency.linear"] = e.kernels + " linear layer 1024 -> 1024, 256 samples, forward + backward (3x the "
+                                   "forward FLOPs) over the fp32 GEMM rate, median over ranks run together; " + command;
+  c.sources["efficiency.conv"] = e.kernels + " " + e.conv + " 64 -> 64 channels on 16x16, 32 samples, forward + "
+                                 "backward over the fp32 GEMM rate, median over ranks run together; " + command;
+  c.sources["codecs"] = e.codecs + ", median over ranks run together; " + command;
+  for (const auto& [key, rate] : r.layer_flops_per_s) c.layer_gflops[key] = rate / 1e9;
+  if (!c.layer_gflops.empty()) {
+    c.sources["layer_rates"] = e.layer_kernels + ", forward + backward (3x the forward FLOPs) at the shapes and "
+                               "default batch of " + r.layer_workloads +
+                               ", median of 5 after a warm-up, median over ranks run together; " + command;
+  }
+  return c;
+}
+
+void set_links_of_one_rank(ClusterProfile& c) {
+  c.gpus_per_node = 1;
+  c.intra_node_gbps = c.hbm_gbyte_per_s * 8;
+  c.nics_per_node = 1;
+  c.nic_gbps = c.intra_node_gbps;
+  for (const char* key : {"intra_node.bandwidth_gbps", "intra_node.latency_us", "inter_node.nic_bandwidth_gbps",
+                          "inter_node.latency_us", "inter_node.nics_per_node", "node.gpus_per_node"}) {
+    c.sources[key] = "not measured: one rank (a host-only calibration, for one-rank baselines)";
+  }
+}
+
+void print_host_rates(const HostRates& r, std::ostream& out) {
+  const auto gemm = [&](ComputePrecision p) { return r.gemm_flops_per_s[static_cast<int>(p)] / 1e9; };
+  out << fmt::format("  memcpy {:.2f} GB/s (read + written); GEMM fp32 {:.2f}, fp16 {:.3f}, bf16 {:.3f} GFLOP/s\n",
+                     r.memcpy_bytes_per_s / 1e9, gemm(ComputePrecision::fp32), gemm(ComputePrecision::fp16),
+                     gemm(ComputePrecision::bf16));
+  out << fmt::format("  layers (forward + backward, fp32): linear 1024x1024 {:.2f}, conv 3x3 64ch 16x16 {:.2f} GFLOP/s\n",
+                     r.linear_flops_per_s / 1e9, r.conv_flops_per_s / 1e9);
+  if (r.contention) {
+    out << fmt::format("  linear 1024x1024 while allreducing: {:.3f} of its rate alone\n", r.compute_during_comm);
+    out << fmt::format("  allreduce 1 MiB while computing: {:.3f} of its speed alone\n", r.comm_during_compute);
+    out << fmt::format("  the slowest rank behind the mean on the same compute: {:.1f}%\n", 100 * r.rank_skew);
+  }
+  for (const auto& [name, rate] : r.codec_bytes_per_s) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
+  for (const auto& [key, rate] : r.layer_flops_per_s) {
+    out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
+  }
+  out << std::flush;
+}
+
+namespace {
+
+// "fp16/ring" -> ("fp16", "/ring")
+std::pair<std::string, std::string> split_type(const std::string& type) {
+  const auto slash = type.find('/');
+  if (slash == std::string::npos) return {type, ""};
+  return {type.substr(0, slash), type.substr(slash)};
+}
+
+bool is_wire_format(const std::string& name) {
+  return std::any_of(wire_formats().begin(), wire_formats().end(), [&](const auto& f) { return f.name == name; });
+}
+
+}  // namespace
+
+SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& links_type, int ranks, int nodes,
+                      double max_error, const std::string& command, ClusterProfile& c, std::ostream& out,
+                      std::ostream& err) {
+  SeriesFits result;
+  result.csv =
+      "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,fit_max_relative_error\n";
+  std::vector<std::pair<CollectiveOp, std::string>> series;
+  for (const auto& t : timings) {
+    if (std::find(series.begin(), series.end(), std::make_pair(t.op, t.type)) == series.end()) {
+      series.emplace_back(t.op, t.type);
+    }
+  }
+  const auto points = [&](CollectiveOp op, const std::string& type) {
+    std::vector<const MpiTiming*> rows;
+    for (const auto& t : timings) {
+      if (t.op == op && t.type == type) rows.push_back(&t);
+    }
+    return rows;
+  };
+  for (const auto& [op, type] : series) {
+    const auto rows = points(op, type);
+    if (rows.size() < 2) continue;
+    std::vector<double> bytes, seconds;
+    for (const auto* t : rows) {
+      bytes.push_back(t->bytes);
+      seconds.push_back(t->median_s);
+    }
+    const bool links = op == CollectiveOp::allreduce && type == links_type;
+    PiecewiseFit fit;
+    try {
+      fit = fit_piecewise(bytes, seconds);
+    } catch (const InputError& e) {
+      // noise, not bad input: times that do not grow with size fit no line
+      err << fmt::format("bitscale: fit {} {}: {}\n", name(op), type, e.what());
+      if (links) {
+        err << "bitscale: the allreduce that sets the links could not be fitted: no profile written (measure "
+               "larger sizes, or on quieter cores)\n";
+        result.links_failed = true;
+        return result;
+      }
+      result.ok = false;
+      continue;
+    }
+    out << fmt::format("# fit {} {}: {} regime{}, R^2 {:.5f}, relative RMS {:.2f}%, max {:.2f}%\n", name(op), type,
+                       fit.regimes.size(), fit.regimes.size() == 1 ? "" : "s", fit.r_squared, 100 * fit.relative_rms,
+                       100 * fit.max_relative_error);
+    for (const auto& g : fit.regimes) {
+      out << fmt::format("    {:>12.0f} .. {:<12.0f} B: alpha {:9.3f} us, {:9.3f} GB/s\n", g.min_bytes, g.max_bytes,
+                         g.alpha_s * 1e6, g.bytes_per_s / 1e9);
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      result.csv += fmt::format("{},{},{},{},{:.0f},{:.9g},{:.9g},{:.9g},{:.9g},{:.6g},{:.6g},{:.6g}\n", name(op), type,
+                                ranks, nodes, bytes[i], rows[i]->median_s, rows[i]->min_s, rows[i]->max_s,
+                                fit.predict_seconds(bytes[i]), fit.relative_residuals[i], fit.r_squared,
+                                fit.max_relative_error);
+    }
+    if (100 * fit.max_relative_error > max_error) {
+      err << fmt::format("bitscale: fit {} {}: max relative error {:.1f}% exceeds --max-error {:g}%\n", name(op), type,
+                         100 * fit.max_relative_error, max_error);
+      result.ok = false;
+    }
+    if (links) {
+      c.intra_node_gbps = 1;  // placeholders: the fit sets them
+      c.nics_per_node = c.gpus_per_node;
+      c.nic_gbps = 1;
+      apply_allreduce_fit(c, fit, ranks, nodes,
+                          fmt::format("allreduce fp32 fit over {} sizes, R^2 {:.4f}, max relative error {:.1f}%; {}",
+                                      bytes.size(), fit.r_squared, 100 * fit.max_relative_error, command));
+      if (nodes == 1) {
+        // one host: the network is not measured; it is given the host's links so predictions stay defined
+        c.nics_per_node = c.gpus_per_node;
+        c.nic_gbps = c.intra_node_gbps;
+        c.inter_node_latency_us = c.intra_node_latency_us;
+        for (const char* key : {"nics_per_node", "nic_bandwidth_gbps", "latency_us"}) {
+          c.sources[std::string("inter_node.") + key] = "not measured (all ranks on one host): the intra-node link";
+        }
+      }
+    }
+  }
+
+  // sums slower than fp32's: the extra time of a format's allreduce over fp32's at the same bytes
+  const auto [links_format, suffix] = split_type(links_type);
+  std::string formats;
+  for (const auto& [op, type] : series) {
+    const auto [format, type_suffix] = split_type(type);
+    if (op != CollectiveOp::allreduce || type == links_type || type_suffix != suffix || !is_wire_format(format)) continue;
+    const auto base = points(op, links_type);
+    double nn = 0, ne = 0, ee = 0;
+    std::size_t shared = 0;
+    for (const auto* t : points(op, type)) {
+      for (const auto* b : base) {
+        if (b->bytes == t->bytes) {
+          const double extra = t->median_s - b->median_s;
+          nn += t->bytes * t->bytes;
+          ne += t->bytes * extra;
+          ee += extra * extra;
+          ++shared;
+        }
+      }
+    }
+    if (shared < 3) continue;
+    const double k = ne / nn;  // seconds per wire byte, through the origin
+    const double p = static_cast<double>(ranks);
+    // the share of the extra's variation the proportional fit explains (1 - SSE / SS around 0)
+    const double explained = ee > 0 ? 1.0 - (ee - k * ne) / ee : 0.0;
+    if (!(k > 0) || explained < 0.5) {
+      out << fmt::format("# sums {}: no slower than fp32's here (extra {:.3g} s per byte, {:.0f}% explained): none "
+                         "added\n", format, k, 100 * explained);
+      continue;
+    }
+    const double rate = (p - 1) / p / k;
+    c.reduction_gbyte_per_s[format] = rate / 1e9;
+    formats += (formats.empty() ? "" : ", ") + fmt::format("{} {:.3f} GB/s", format, rate / 1e9);
+    out << fmt::format("# sums {}: allreduce {:.3g} s per wire byte over fp32's at {} shared sizes ({:.0f}% of the "
+                       "extra explained): {:.3f} GB/s of wire values\n",
+                       format, k, shared, 100 * explained, rate / 1e9);
+  }
+  if (!c.reduction_gbyte_per_s.empty()) {
+    c.sources["reductions"] = fmt::format(
+        "each format's allreduce time minus the fp32 allreduce's at the same bytes, fitted as (p-1)/p x n / rate "
+        "through the origin ({}); {}",
+        formats, command);
+  }
+  return result;
+}
+
+}  // namespace bitscale

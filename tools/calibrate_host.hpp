@@ -1,0 +1,74 @@
+// From measurements of CPU ranks to a cluster profile: what `calibrate --backend mpi|gloo` measures with
+// bitscale's own kernels and what `calibrate --from-engine` reads from another engine's microbenchmarks
+// (tools/ddp_train.py calibrate) become a profile the same way.
+//  - host: memory copy -> hbm_gbyte_per_s; GEMM -> peak_tflops; a reference linear and conv layer over the fp32
+//    GEMM rate -> efficiency; the workloads' own layers -> [layer_rates]; codecs -> [codecs]; how compute and a
+//    collective slow each other -> [gpu] compute_during_comm, comm_during_compute
+//  - collectives: every (op, type) series is fitted piecewise (calibrate/fit.hpp); the fp32 allreduce sets the
+//    links (calibrate/link_fit.hpp); a wire format's allreduce that takes longer than fp32's at the same bytes
+//    gives its sum rate, [reductions]: extra(n) = T_format(n) - T_fp32(n) = (p-1)/p x n / rate, fitted through
+//    the origin by least squares over the sizes both series share
+#pragma once
+#include <array>
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "calibrate/mpi_collectives.hpp"
+#include "model/cluster.hpp"
+
+namespace bitscale {
+
+struct HostRates {
+  double memcpy_bytes_per_s = 0;  // read + written
+  std::array<double, kComputePrecisionCount> gemm_flops_per_s{};  // 0: not measured
+  double linear_flops_per_s = 0, conv_flops_per_s = 0;           // the reference layers, forward + backward
+  bool contention = false;                                       // the two fractions below were measured
+  double compute_during_comm = 1, comm_during_compute = 1;
+  double rank_skew = 0;  // measured with the contention (ranks > 1)
+  std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written
+  std::map<std::string, double> layer_flops_per_s;   // by layer_shape_key, forward + backward
+  std::string layer_workloads;                       // whose layers, for the source
+};
+
+// The words a profile's sources use for who measured.
+struct HostEngine {
+  std::string kernels;        // "bitscale train's": whose reference linear layer and convolution
+  std::string layer_kernels;  // what ran the workloads' layers
+  std::string conv;           // the reference convolution, "3x3 convolution (im2col + GEMM)"
+  std::string gemm;           // the GEMMs behind peak_tflops
+  std::string codecs;         // the codec measurement
+  std::string comm_load;      // what the second thread does while the linear layer is timed
+};
+
+struct HostScope {
+  int ranks = 1, nodes = 1, ranks_per_node = 1;
+  std::string host;
+  std::string cpu;         // the processor's model name
+  double memory_gib = 1;   // one rank's share of the host's memory
+};
+
+// A profile of the host part, every number with its source (`command` says how it was measured); the links
+// are left for fit_series.
+ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostScope& scope,
+                            const std::string& command);
+void print_host_rates(const HostRates& r, std::ostream& out);
+// One rank measured no link, and never uses one: the links get the memory copy rate so that predictions at one
+// rank stay defined, and their sources say so.
+void set_links_of_one_rank(ClusterProfile& c);
+
+struct SeriesFits {
+  bool ok = true;             // every fit within max_error
+  bool links_failed = false;  // the series that sets the links could not be fitted: write no profile
+  std::string csv;            // every point: op,type,ranks,nodes,bytes,median_s,...,fitted_s,relative_error,...
+};
+
+// Fits every (op, type) series of `timings`, prints each fit, writes the links from the series of type
+// `links_type` (allreduce) and [reductions] from the other allreduce types whose name before a '/' is a wire
+// format ("fp16", "bf16/ring" beside "fp32/ring").
+SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& links_type, int ranks, int nodes,
+                      double max_error, const std::string& command, ClusterProfile& c, std::ostream& out,
+                      std::ostream& err);
+
+}  // namespace bitscale
