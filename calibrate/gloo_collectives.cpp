@@ -46,13 +46,15 @@ MpiTiming time_it(const std::shared_ptr<gloo::Context>& ctx, CollectiveOp op, co
           *std::max_element(slowest.begin(), slowest.end())};
 }
 
+// Returns true when hooks.stop() asked to stop.
 template <typename T>
-void time_type(const std::shared_ptr<gloo::Context>& ctx, const std::vector<CollectiveOp>& ops, const std::string& type,
+bool time_type(const std::shared_ptr<gloo::Context>& ctx, const std::vector<CollectiveOp>& ops, const std::string& type,
                const std::vector<double>& sizes, int warmup, int iters, std::vector<MpiTiming>& out,
-               const std::function<void(const MpiTiming&)>& on_row) {
+               const SeriesHooks& hooks) {
   const int p = ctx->size;
   for (auto op : ops) {
     for (double size : sizes) {
+      if (hooks.done && hooks.done(op, type, size)) continue;
       auto count = static_cast<std::int64_t>(size) / static_cast<std::int64_t>(sizeof(T));
       const bool per_rank = op != CollectiveOp::allreduce && op != CollectiveOp::broadcast;
       if (per_rank) count -= count % p;
@@ -103,12 +105,15 @@ void time_type(const std::shared_ptr<gloo::Context>& ctx, const std::vector<Coll
           }));
           break;
       }
-      for (const auto& r : rows) {
+      for (auto& r : rows) {
+        r.size = size;
         out.push_back(r);
-        if (ctx->rank == 0 && on_row) on_row(r);
+        if (ctx->rank == 0 && hooks.on_row) hooks.on_row(r);
       }
+      if (hooks.stop && hooks.stop()) return true;
     }
   }
+  return false;
 }
 
 }  // namespace
@@ -116,8 +121,7 @@ void time_type(const std::shared_ptr<gloo::Context>& ctx, const std::vector<Coll
 std::vector<MpiTiming> time_gloo_collectives(const std::vector<CollectiveOp>& ops,
                                              const std::vector<std::string>& types, const std::vector<double>& sizes,
                                              int warmup, int iters, const std::string& rendezvous_dir,
-                                             const std::string& host,
-                                             const std::function<void(const MpiTiming&)>& on_row) {
+                                             const std::string& host, const SeriesHooks& hooks) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -129,15 +133,17 @@ std::vector<MpiTiming> time_gloo_collectives(const std::vector<CollectiveOp>& op
   ctx->connectFullMesh(store, device);
   std::vector<MpiTiming> out;
   for (const auto& type : types) {
+    bool stopped = false;
     if (type == "fp32") {
-      time_type<float>(ctx, ops, type, sizes, warmup, iters, out, on_row);
+      stopped = time_type<float>(ctx, ops, type, sizes, warmup, iters, out, hooks);
     } else if (type == "fp16") {
-      time_type<gloo::float16>(ctx, ops, type, sizes, warmup, iters, out, on_row);
+      stopped = time_type<gloo::float16>(ctx, ops, type, sizes, warmup, iters, out, hooks);
     } else if (type == "int8") {
-      time_type<std::int8_t>(ctx, ops, type, sizes, warmup, iters, out, on_row);
+      stopped = time_type<std::int8_t>(ctx, ops, type, sizes, warmup, iters, out, hooks);
     } else {
       throw InputError("", "--types", type, "valid for the gloo backend: fp32, fp16, int8 (Gloo has no bf16)");
     }
+    if (stopped) break;
   }
   return out;
 }

@@ -18,7 +18,6 @@ namespace bitscale {
 std::vector<MpiTiming> time_gloo_collectives(const std::vector<CollectiveOp>& ops,
                                              const std::vector<std::string>& types, const std::vector<double>& sizes,
                                              int warmup, int iters, const std::string& rendezvous_dir,
-                                             const std::string& host,
-                                             const std::function<void(const MpiTiming&)>& on_row);
+                                             const std::string& host, const SeriesHooks& hooks);
 
 }  // namespace bitscale

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <exception>
 #include <chrono>
+#include <cmath>
 #include <thread>
 #include <filesystem>
 #include <cstdint>
@@ -67,14 +68,17 @@ TypeInfo type_info(const std::string& type) {
   throw InputError("", "--types", type, "valid for the mpi backend: fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, int8");
 }
 
-// A buffer of `bytes`: the codes of gradient-like values (normal numbers of mixed sign and size) for a format's
-// type, where the sum's speed may depend on them; else a byte pattern.
+// A buffer of `bytes`: for a format's type, the codes of values as the trainer sums them, APS-scaled gradients:
+// normal numbers of mixed sign within 2^-4..2^4, where every format is normal (the sum's speed depends on it:
+// subnormal codes take the slow path, and unscaled gradients in fp8 would be mostly subnormal); else a byte
+// pattern.
 std::vector<std::uint8_t> buffer_of(const TypeInfo& t, std::size_t bytes) {
   std::vector<std::uint8_t> out(bytes, 1);
   if (t.format == nullptr) return out;
   const MiniFloat f = find_wire_format(t.format).minifloat;
   for (std::size_t i = 0; i + static_cast<std::size_t>(t.bytes) <= bytes; i += static_cast<std::size_t>(t.bytes)) {
-    const float v = (i % 3 == 0 ? -1.0f : 1.0f) * 0.001f * static_cast<float>(1 + (i * 7919) % 97);
+    const float v = (i % 3 == 0 ? -1.0f : 1.0f) * std::ldexp(1.0f + static_cast<float>((i * 7919) % 97) / 97.0f,
+                                                              static_cast<int>((i * 104729) % 8) - 4);
     const auto code = minifloat_encode(v, f, false, 0);
     std::memcpy(out.data() + i, &code, static_cast<std::size_t>(t.bytes));  // little-endian: the low bytes
   }
@@ -204,6 +208,21 @@ void mpi_remove_dir(const std::string& dir) {
   }
 }
 
+bool mpi_any(bool value) {
+  int mine = value ? 1 : 0, all = 0;
+  MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return all != 0;
+}
+
+std::string mpi_broadcast_text(const std::string& text) {
+  long long length = static_cast<long long>(text.size());
+  MPI_Bcast(&length, 1, MPI_LONG_LONG, 0, MPI_COMM_WORLD);
+  std::string out = text;
+  out.resize(static_cast<std::size_t>(length));
+  if (length > 0) MPI_Bcast(out.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
+  return out;
+}
+
 double mpi_rank_skew(const std::function<void()>& work, int rounds) {
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -234,7 +253,7 @@ double mpi_median(double value) {
 
 std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,
                                             const std::vector<double>& sizes, int warmup, int iters,
-                                            const std::function<void(const MpiTiming&)>& on_row) {
+                                            const SeriesHooks& hooks) {
   int rank = 0, p = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &p);
@@ -243,6 +262,7 @@ std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops
     for (const auto& type : types) {
       const auto t = type_info(type);
       for (double size : sizes) {
+        if (hooks.done && hooks.done(op, type, size)) continue;
         // whole elements; the scattered and exchanged ops need a whole number per rank
         auto count = static_cast<std::int64_t>(size) / t.bytes;
         const bool per_rank = op == CollectiveOp::allgather || op == CollectiveOp::reduce_scatter ||
@@ -279,9 +299,10 @@ std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops
         MPI_Allreduce(mine.data(), slowest.data(), iters, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         MpiTiming row{op, type, static_cast<double>(bytes), median(slowest),
                       *std::min_element(slowest.begin(), slowest.end()),
-                      *std::max_element(slowest.begin(), slowest.end())};
+                      *std::max_element(slowest.begin(), slowest.end()), size};
         out.push_back(row);
-        if (rank == 0 && on_row) on_row(row);
+        if (rank == 0 && hooks.on_row) hooks.on_row(row);
+        if (hooks.stop && hooks.stop()) return out;
       }
     }
   }

@@ -41,12 +41,27 @@ struct MpiTiming {
   std::string type;
   double bytes = 0;
   double median_s = 0, min_s = 0, max_s = 0;
+  double size = 0;  // the size asked for (--sizes), before rounding to whole elements
 };
 
-// `on_row` runs on rank 0 after each size (progress). Returns the timings on every rank.
+// What a series loop is told from outside: `on_row` runs on rank 0 after each row (progress, the partial file);
+// `done` says, on every rank, that a size was measured before (a resumed run skips it); `stop` runs on every
+// rank after each size and says true on every rank at once to stop there (an interrupt).
+struct SeriesHooks {
+  std::function<void(const MpiTiming&)> on_row;
+  std::function<bool(CollectiveOp op, const std::string& type, double size)> done;
+  std::function<bool()> stop;
+};
+
+// Returns the timings on every rank (those measured, not those `done` skipped).
 std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,
                                             const std::vector<double>& sizes, int warmup, int iters,
-                                            const std::function<void(const MpiTiming&)>& on_row);
+                                            const SeriesHooks& hooks);
+
+// True on every rank when it is true on any. On every rank.
+bool mpi_any(bool value);
+// Rank 0's text, on every rank.
+std::string mpi_broadcast_text(const std::string& text);
 
 // A fresh directory made by rank 0 under `parent` (every rank on the host sees it), its path on every rank.
 std::string mpi_shared_temp_dir(const std::string& parent);

@@ -102,8 +102,7 @@ std::string nccl_select_device() {
 
 std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& ops,
                                              const std::vector<std::string>& types, const std::vector<double>& sizes,
-                                             int warmup, int iters,
-                                             const std::function<void(const MpiTiming&)>& on_row) {
+                                             int warmup, int iters, const SeriesHooks& hooks) {
   int rank = 0, p = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &p);
@@ -124,10 +123,12 @@ std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& op
   BITSCALE_CUDA_CHECK(cudaMalloc(&recv, static_cast<std::size_t>(largest)));
   BITSCALE_CUDA_CHECK(cudaMemset(send, 0, static_cast<std::size_t>(largest)));
   std::vector<MpiTiming> out;
+  bool stopped = false;  // the buffers and the communicator are freed below either way
   for (auto op : ops) {
     for (const auto& type : types) {
       const auto t = nccl_type(type);
       for (double size : sizes) {
+        if (hooks.done && hooks.done(op, type, size)) continue;
         auto count = static_cast<std::size_t>(size) / static_cast<std::size_t>(t.bytes);
         const bool per_rank = op != CollectiveOp::allreduce && op != CollectiveOp::broadcast;
         if (per_rank) count -= count % static_cast<std::size_t>(p);
@@ -176,11 +177,15 @@ std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& op
         MPI_Allreduce(mine.data(), slowest.data(), iters, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
         MpiTiming row{op, type, static_cast<double>(count * static_cast<std::size_t>(t.bytes)), median(slowest),
                       *std::min_element(slowest.begin(), slowest.end()),
-                      *std::max_element(slowest.begin(), slowest.end())};
+                      *std::max_element(slowest.begin(), slowest.end()), size};
         out.push_back(row);
-        if (rank == 0 && on_row) on_row(row);
+        if (rank == 0 && hooks.on_row) hooks.on_row(row);
+        stopped = hooks.stop && hooks.stop();
+        if (stopped) break;
       }
+      if (stopped) break;
     }
+    if (stopped) break;
   }
   cudaFree(send);
   cudaFree(recv);

@@ -21,8 +21,7 @@ std::string nccl_select_device();
 
 std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& ops,
                                              const std::vector<std::string>& types, const std::vector<double>& sizes,
-                                             int warmup, int iters,
-                                             const std::function<void(const MpiTiming&)>& on_row);
+                                             int warmup, int iters, const SeriesHooks& hooks);
 
 // cuBLAS C = A * B, n x n, in the precision (fp32, tf32, fp16, bf16): FLOP/s, median of `runs` after warm-up.
 double cublas_gemm_flops(ComputePrecision p, int n, int runs);

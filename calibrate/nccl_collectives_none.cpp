@@ -12,8 +12,7 @@ namespace {
 bool nccl_compiled() { return false; }
 std::string nccl_select_device() { no_nccl(); }
 std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>&, const std::vector<std::string>&,
-                                             const std::vector<double>&, int, int,
-                                             const std::function<void(const MpiTiming&)>&) {
+                                             const std::vector<double>&, int, int, const SeriesHooks&) {
   no_nccl();
 }
 double cublas_gemm_flops(ComputePrecision, int, int) { no_nccl(); }

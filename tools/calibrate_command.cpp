@@ -185,6 +185,9 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command->add_option("--max-error", o.max_error, "largest max relative error (%) of a fit that passes")
       ->capture_default_str();
   o.command->add_flag("--force", o.force, "write the profile even when a fit misses --max-error");
+  o.command->add_flag("--resume", o.resume,
+                      "--backend: finish an interrupted calibration (Ctrl-C or SIGTERM leave every size measured in "
+                      "OUT.partial); the same options, only the sizes not measured yet");
 }
 
 int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostream& err);

@@ -18,6 +18,7 @@ struct CalibrateOptions {
   std::string ops = "allreduce,allgather,reduce-scatter,broadcast,alltoall", types = "fp32,fp16,bf16,int8";
   std::string layers_of;  // workloads whose layers' rates to measure (CPU ranks)
   bool force = false;
+  bool resume = false;  // --backend: finish an interrupted calibration from OUT.partial
 };
 
 void add_calibrate_command(CLI::App& app, CalibrateOptions& o);

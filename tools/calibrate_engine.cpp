@@ -1,15 +1,4 @@
-// bitscale calibrate --from-engine FILE: a cluster profile from another training engine's own microbenchmarks
-// (tools/ddp_train.py calibrate: PyTorch on gloo), fitted and written as `calibrate --backend` does
-// (tools/calibrate_host.hpp). The file (TOML) holds what the engine measured on every rank at once:
-//   engine, library, engine_version, command, date, host, cpu, ranks, nodes, memory_gib, codec_values (what the
-//   codecs were timed on)
-//   [rates]       memcpy_bytes_per_s, gemm_fp32_flops_per_s, linear_flops_per_s, conv_flops_per_s (the reference
-//                 layers, forward + backward), compute_during_comm, comm_during_compute, rank_skew,
-//                 contention_measured
-//   [codecs]      bytes read + written per second by wire format
-//   [[layer]]     workload (file), layer (name), batch, seconds (one forward + backward as training runs it)
-//   [[collective]] op, type, bytes, median_s, min_s, max_s (slowest rank per iteration, median)
-// A layer's rate is 3x its forward FLOPs (bitscale's count) over its time, keyed by its shape.
+// bitscale calibrate --from-engine FILE (tools/calibrate_engine.hpp has the file's fields).
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -20,6 +9,7 @@
 #include "model/toml_reader.hpp"
 #include "model/workload.hpp"
 #include "tools/calibrate_command.hpp"
+#include "tools/calibrate_engine.hpp"
 #include "tools/calibrate_host.hpp"
 #include "tools/report.hpp"
 
@@ -44,22 +34,20 @@ std::vector<TomlReader> table_array(const TomlReader& r, std::string_view key) {
 
 }  // namespace
 
-int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
-  const double max_error = parse_positive("--max-error", o.max_error, 1000);
-  if (!o.out.empty()) check_output_path(o.out, "--out");
-  const std::string& path = o.from_engine;
-  const auto text = read_text_file(path, "--from-engine");
+EngineMeasurements parse_engine_measurements(std::string_view text, const std::string& path,
+                                             const std::function<Workload(const std::string&)>& workload_of) {
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
           "codec_values", "rates", "codecs", "layer", "collective"});
-  const auto engine = r.text("engine");
-  const auto library = r.text("library");
-  const auto version = r.text("engine_version");
-  const auto measured_by = r.text("command");
-  const auto date = r.text("date");
-  const auto codec_values = r.optional_text("codec_values").value_or("values not described");
-  HostScope scope;
+  EngineMeasurements m;
+  m.engine = r.text("engine");
+  m.library = r.text("library");
+  m.version = r.text("engine_version");
+  m.command = r.text("command");
+  m.date = r.text("date");
+  m.codec_values = r.optional_text("codec_values").value_or("values not described");
+  auto& scope = m.scope;
   scope.host = r.text("host");
   scope.cpu = r.text("cpu");
   scope.ranks = static_cast<int>(r.integer("ranks", 1, 1 << 20));
@@ -71,7 +59,7 @@ int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ost
   scope.ranks_per_node = scope.ranks / scope.nodes;
   scope.memory_gib = r.number("memory_gib", 1e9);
 
-  HostRates rates;
+  auto& rates = m.rates;
   const auto host = r.table("rates");
   host.only({"memcpy_bytes_per_s", "gemm_fp32_flops_per_s", "linear_flops_per_s", "conv_flops_per_s",
              "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured"});
@@ -83,6 +71,10 @@ int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ost
   rates.compute_during_comm = host.number("compute_during_comm", 1.0);
   rates.comm_during_compute = host.number("comm_during_compute", 1.0);
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
+  for (const auto& [key, v] : {std::pair{"compute_during_comm", rates.compute_during_comm},
+                                std::pair{"comm_during_compute", rates.comm_during_compute}}) {
+    if (v < 0.01) throw InputError(path, host.field(key), format_value(v), "must be in [0.01, 1]");
+  }
   if (r.has("codecs")) {
     const auto codecs = r.table("codecs");
     for (const auto& [k, v] : codecs.raw()) {
@@ -91,76 +83,96 @@ int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ost
       rates.codec_bytes_per_s[key] = codecs.number(key, 1e15);
     }
   }
-  std::map<std::string, std::unique_ptr<Workload>> workloads;
+  std::map<std::string, Workload> workloads;
   for (const auto& l : table_array(r, "layer")) {
     l.only({"workload", "layer", "batch", "seconds"});
-    const auto file = find_beside(l.text("workload"), path);
-    auto& w = workloads[file];
-    if (!w) {
+    const auto file = l.text("workload");
+    auto it = workloads.find(file);
+    if (it == workloads.end()) {
       try {
-        w = std::make_unique<Workload>(find_workload(file));
+        it = workloads.emplace(file, workload_of(file)).first;
       } catch (const InputError& e) {
         throw InputError(path, l.field("workload"), file, e.what());
       }
-      rates.layer_workloads += (rates.layer_workloads.empty() ? "" : ", ") + w->name;
+      rates.layer_workloads += (rates.layer_workloads.empty() ? "" : ", ") + it->second.name;
     }
+    const auto& w = it->second;
     const auto name = l.text("layer");
-    const auto it = std::find_if(w->layers.begin(), w->layers.end(), [&](const Layer& x) { return x.name == name; });
-    if (it == w->layers.end()) throw InputError(path, l.field("layer"), name, "is not a layer of " + w->name);
+    const auto layer = std::find_if(w.layers.begin(), w.layers.end(), [&](const Layer& x) { return x.name == name; });
+    if (layer == w.layers.end()) throw InputError(path, l.field("layer"), name, "is not a layer of " + w.name);
     const auto batch = l.integer("batch", 1, 1 << 24);
-    const auto key = layer_shape_key(*it, ComputePrecision::fp32, batch);
+    const auto key = layer_shape_key(*layer, ComputePrecision::fp32, batch);
     if (key.empty()) throw InputError(path, l.field("layer"), name, "has no shape (a linear or conv layer is needed)");
-    rates.layer_flops_per_s[key] = 3.0 * it->forward_flops * static_cast<double>(batch) / l.number("seconds", 1e6);
+    rates.layer_flops_per_s[key] = 3.0 * layer->forward_flops * static_cast<double>(batch) / l.number("seconds", 1e6);
   }
-  std::vector<MpiTiming> timings;
   for (const auto& t : table_array(r, "collective")) {
     t.only({"op", "type", "bytes", "median_s", "min_s", "max_s"});
-    MpiTiming m;
-    m.op = parse_collective_op(t.text("op"), t.field("op"));
-    m.type = t.text("type");
-    m.bytes = t.number("bytes", 1e15);
-    m.median_s = t.number("median_s", 1e6);
-    m.min_s = t.number("min_s", 1e6);
-    m.max_s = t.number("max_s", 1e6);
-    if (!(m.min_s <= m.median_s && m.median_s <= m.max_s)) {
-      throw InputError(path, t.field("median_s"), format_value(m.median_s), "must lie between min_s and max_s");
+    MpiTiming c;
+    c.op = parse_collective_op(t.text("op"), t.field("op"));
+    c.type = t.text("type");
+    c.bytes = t.number("bytes", 1e15);
+    c.median_s = t.number("median_s", 1e6);
+    c.min_s = t.number("min_s", 1e6);
+    c.max_s = t.number("max_s", 1e6);
+    if (!(c.min_s <= c.median_s && c.median_s <= c.max_s)) {
+      throw InputError(path, t.field("median_s"), format_value(c.median_s), "must lie between min_s and max_s");
     }
-    timings.push_back(m);
+    m.timings.push_back(c);
   }
-  const bool links = std::any_of(timings.begin(), timings.end(), [](const MpiTiming& t) {
+  const bool links = std::any_of(m.timings.begin(), m.timings.end(), [](const MpiTiming& t) {
     return t.op == CollectiveOp::allreduce && t.type == "fp32";
   });
   if (scope.ranks > 1 && !links) {
     throw InputError(path, "collective", "",
                      "holds no fp32 allreduce series (op = \"allreduce\", type = \"fp32\"): the links need it");
   }
+  return m;
+}
 
-  const std::string command =
-      fmt::format("{} ({}, {}), {} ranks on {} ({}), {}; fitted by bitscale calibrate --from-engine {}", measured_by,
-                  engine, version, scope.ranks, scope.host, scope.cpu, date, std::filesystem::path(path).filename().string());
+EngineProfile engine_profile(const EngineMeasurements& m, const std::string& file, double max_error,
+                             std::ostream& out, std::ostream& err) {
+  const auto& scope = m.scope;
+  const std::string command = fmt::format("{} ({}, {}), {} ranks on {} ({}), {}; fitted by bitscale calibrate "
+                                          "--from-engine {}",
+                                          m.command, m.engine, m.version, scope.ranks, scope.host, scope.cpu, m.date,
+                                          std::filesystem::path(file).filename().string());
   const HostEngine words{
-      .kernels = engine + "'s",
-      .layer_kernels = engine + "'s layers (" + version + ", one thread)",
+      .kernels = m.engine + "'s",
+      .layer_kernels = m.engine + "'s layers (" + m.version + ", one thread)",
       .conv = "3x3 convolution",
-      .gemm = engine + " fp32 GEMM 512^3 (" + version + "), one thread per rank",
-      .codecs = engine + "'s compression (to the wire format, divided by the ranks, and back) on " + codec_values +
+      .gemm = m.engine + " fp32 GEMM 512^3 (" + m.version + "), one thread per rank",
+      .codecs = m.engine + "'s compression (to the wire format, divided by the ranks, and back) on " + m.codec_values +
                 ", both directions together (2 x bytes read + written over their summed times)",
-      .comm_load = "allreduces 4 MiB through " + library + " over and over",
+      .comm_load = "allreduces 4 MiB through " + m.library + " over and over",
   };
-  out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", path, engine,
-                     library, version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", date);
-  print_host_rates(rates, out);
-  ClusterProfile c = host_profile(rates, words, scope, command);
-  c.name = o.out.empty() ? engine + "-calibrated" : std::filesystem::path(o.out).stem().string();
-  c.source = o.out;
-  c.collective_library = library;
-  if (scope.ranks == 1) set_links_of_one_rank(c);
-  const auto fits = fit_series(timings, "fp32", scope.ranks, scope.nodes, max_error, command, c, out, err);
-  if (fits.links_failed) return 1;
-  return finish_profile(c, fits.ok, o, out, err,
+  out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,
+                     m.library, m.version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", m.date);
+  print_host_rates(m.rates, out);
+  EngineProfile p;
+  p.profile = host_profile(m.rates, words, scope, command);
+  p.profile.collective_library = m.library;
+  if (scope.ranks == 1) set_links_of_one_rank(p.profile);
+  p.fits = fit_series(m.timings, "fp32", scope.ranks, scope.nodes, max_error, command, p.profile, out, err);
+  return p;
+}
+
+int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
+  const double max_error = parse_positive("--max-error", o.max_error, 1000);
+  if (!o.out.empty()) check_output_path(o.out, "--out");
+  const std::string& path = o.from_engine;
+  // a measured layer's workload: a shipped name, or a file from here or beside the measurements
+  const auto m = parse_engine_measurements(read_text_file(path, "--from-engine"), path, [&](const std::string& w) {
+    return find_workload(find_beside(w, path));
+  });
+  auto p = engine_profile(m, path, max_error, out, err);
+  if (p.fits.links_failed) return 1;
+  p.profile.name = o.out.empty() ? m.engine + "-calibrated" : std::filesystem::path(o.out).stem().string();
+  p.profile.source = o.out;
+  return finish_profile(p.profile, p.fits.ok, o, out, err,
                         o.out.empty() ? std::vector<std::pair<std::string, std::string>>{}
                                       : std::vector<std::pair<std::string, std::string>>{
-                                            {std::filesystem::path(o.out).replace_extension(".csv").string(), fits.csv}});
+                                            {std::filesystem::path(o.out).replace_extension(".csv").string(),
+                                             p.fits.csv}});
 }
 
 }  // namespace bitscale

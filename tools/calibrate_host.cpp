@@ -37,7 +37,7 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
                      "runs " + e.kernels + " linear layer 1024 -> 1024, median over ranks; " + command
                    : none;
   c.sources["gpu.compute_during_comm"] =
-      r.contention ? e.kernels + " linear layer 1024 -> 1024 (256 samples, median of 15) while a second thread of "
+      r.contention ? e.kernels + " linear layer 1024 -> 1024 (256 samples, the median of repeated runs) while a second thread of "
                      "every rank " + e.comm_load + ", over its rate alone, median over ranks; " + command
                    : none;
   const double gemm32 = r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)];

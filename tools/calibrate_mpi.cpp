@@ -1,7 +1,12 @@
 // bitscale calibrate --backend mpi: run under mpirun, one process per rank. Every rank measures; rank 0 prints,
 // fits and writes the profile and its measurements (PROFILE.csv beside PROFILE.toml).
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
 
 #include <filesystem>
 #include <optional>
@@ -19,6 +24,7 @@
 #include "model/cluster.hpp"
 #include "model/compute.hpp"
 #include "model/parse.hpp"
+#include "model/toml_reader.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/calibrate_host.hpp"
 #include "tools/report.hpp"
@@ -228,6 +234,68 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
   return c;
 }
 
+// SIGINT or SIGTERM during a calibration: the ranks stop together after the size being measured
+std::atomic<int> g_signal{0};
+void on_calibrate_signal(int sig) { g_signal.store(sig); }
+
+// The measurements of a calibration under way, PROFILE.toml.partial: rewritten whole (atomically) after every
+// size, so that an interrupted run leaves every size it measured and nothing half-written. Its first line names
+// the plan; `--resume` takes the rows of the same plan and measures only the rest.
+constexpr std::string_view kPartialColumns = "op,type,size,bytes,median_s,min_s,max_s";
+
+std::string partial_plan(const MpiPlan& plan, const MpiWorld& world) {
+  std::string ops, sizes;
+  for (auto op : plan.ops) ops += (ops.empty() ? "" : ",") + std::string(name(op));
+  for (double s : plan.sizes) sizes += (sizes.empty() ? "" : ",") + fmt::format("{:.0f}", s);
+  std::string types;
+  for (const auto& t : plan.types) types += (types.empty() ? "" : ",") + t;
+  return fmt::format("# bitscale calibrate partial: backend {}; ranks {}; nodes {}; ops {}; types {}; sizes {}; iters {}; "
+                     "warmup {}",
+                     plan.backend, world.size, world.nodes, ops, types, sizes, plan.iters, plan.warmup);
+}
+
+std::string partial_row(const MpiTiming& t) {
+  return fmt::format("{},{},{:.0f},{:.0f},{:.9g},{:.9g},{:.9g}\n", name(t.op), t.type, t.size, t.bytes, t.median_s,
+                     t.min_s, t.max_s);
+}
+
+std::vector<MpiTiming> parse_partial(const std::string& text, const std::string& path, const std::string& plan) {
+  std::vector<MpiTiming> rows;
+  std::istringstream in(text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto where = fmt::format("{}:{}", path, number);
+    if (number == 1) {
+      if (line != plan) {
+        throw InputError(path, "--resume", path,
+                         "was written by a calibration with other settings (its first line differs from '" + plan +
+                             "'): run the same command, or remove it");
+      }
+      continue;
+    }
+    if (number == 2) {
+      if (line != kPartialColumns) throw InputError(where, "header", line, "must be " + std::string(kPartialColumns));
+      continue;
+    }
+    std::vector<std::string> f;
+    std::stringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');) f.push_back(cell);
+    if (f.size() != 7) throw InputError(where, "row", line, "must have 7 fields");
+    MpiTiming t;
+    t.op = parse_collective_op(f[0], "op");
+    t.type = f[1];
+    t.size = parse_positive(where + " size", f[2], 1e15);
+    t.bytes = parse_positive(where + " bytes", f[3], 1e15);
+    t.median_s = parse_positive(where + " median_s", f[4], 1e6);
+    t.min_s = parse_positive(where + " min_s", f[5], 1e6);
+    t.max_s = parse_positive(where + " max_s", f[6], 1e6);
+    rows.push_back(t);
+  }
+  return rows;
+}
+
 int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, std::ostream& err) {
   const auto world = mpi_world();
   const bool root = world.rank == 0;
@@ -254,26 +322,90 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
                        algbw * bus_factor(t.op, world.size), t.min_s * 1e6, t.max_s * 1e6)
         << std::flush;
   };
+  // every size measured goes to the partial file at once; a resumed run starts from its rows
+  const std::string partial = o.out.empty() ? "" : o.out + ".partial";
+  const std::string plan_line = partial_plan(plan, world);
+  std::vector<MpiTiming> resumed;
+  if (!partial.empty()) {
+    // rank 0 looks; every rank learns what it found and fails the same way (one file system or not)
+    std::string found;
+    if (root) {
+      std::error_code ec;
+      const bool exists = std::filesystem::exists(partial, ec);
+      if (o.resume && !exists) {
+        found = "!no " + partial + " to resume (an interrupted calibration leaves it)";
+      } else if (!o.resume && exists) {
+        found = "!" + partial + " holds an interrupted calibration's measurements: add --resume to finish it, or "
+                "remove it";
+      } else if (o.resume) {
+        try {
+          found = read_text_file(partial, "--resume");
+        } catch (const InputError& e) {
+          found = std::string("!") + e.what();
+        }
+      }
+    }
+    found = mpi_broadcast_text(found);
+    if (found.starts_with("!")) throw InputError("", o.resume ? "--resume" : "--out", o.out, found.substr(1));
+    if (o.resume) {
+      resumed = parse_partial(found, partial, plan_line);
+      if (root) out << fmt::format("# resumed: {} measured row(s) from {}\n", resumed.size(), partial) << std::flush;
+    }
+  }
+  std::string partial_text = plan_line + "\n" + std::string(kPartialColumns) + "\n";
+  for (const auto& t : resumed) partial_text += partial_row(t);
+  // tests only: BITSCALE_TEST_INTERRUPT_AFTER_ROWS=N, rank 0 signals itself once N new rows are written
+  const char* interrupt_env = std::getenv("BITSCALE_TEST_INTERRUPT_AFTER_ROWS");
+  const long interrupt_after = interrupt_env != nullptr ? std::atol(interrupt_env) : 0;
+  long written = 0;
+  bool interrupted = false;
+  SeriesHooks hooks;
+  hooks.on_row = [&](const MpiTiming& t) {
+    print_row(t);
+    if (partial.empty()) return;
+    partial_text += partial_row(t);
+    write_file_atomically(partial, partial_text, "--out");
+    if (interrupt_after > 0 && ++written == interrupt_after) ::raise(SIGINT);
+  };
+  hooks.done = [&](CollectiveOp op, const std::string& type, double size) {
+    return std::any_of(resumed.begin(), resumed.end(), [&](const MpiTiming& t) {
+      return t.op == op && t.size == size && (t.type == type || t.type.starts_with(type + "/"));
+    });
+  };
+  hooks.stop = [&] { return interrupted = mpi_any(g_signal.load() != 0); };
   std::vector<MpiTiming> timings;
   std::string gpu;
   if (plan.backend == "nccl") {
     gpu = nccl_select_device();
-    timings = time_nccl_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, print_row);
+    timings = time_nccl_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, hooks);
   } else if (plan.backend == "gloo") {
     // the file store lives in a fresh directory under the rendezvous parent; one host: loopback TCP
     const auto dir = mpi_shared_temp_dir(o.rendezvous.empty() ? std::filesystem::temp_directory_path().string()
                                                               : o.rendezvous);
     try {
       timings = time_gloo_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, dir,
-                                      world.nodes == 1 ? std::string("127.0.0.1") : world.host, print_row);
+                                      world.nodes == 1 ? std::string("127.0.0.1") : world.host, hooks);
     } catch (...) {
       mpi_remove_dir(dir);
       throw;
     }
     mpi_remove_dir(dir);
   } else if (!alone) {
-    timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, print_row);
+    timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, hooks);
   }
+  if (interrupted) {
+    const int sig = g_signal.load() != 0 ? g_signal.load() : SIGINT;
+    if (root) {
+      err << fmt::format("bitscale: calibrate: interrupted; {} keeps the {} size(s) measured: the same command with "
+                         "--resume measures the rest\n",
+                         partial.empty() ? std::string("nothing") : partial,
+                         resumed.size() + timings.size());
+    }
+    return 128 + sig;
+  }
+  timings.insert(timings.begin(), resumed.begin(), resumed.end());
+  // each series by size, resumed rows among the new
+  std::stable_sort(timings.begin(), timings.end(), [](const MpiTiming& a, const MpiTiming& b) { return a.bytes < b.bytes; });
 
   const std::string when = today();
   const std::string command = fmt::format("bitscale calibrate --backend {}, {} ranks on {} ({}), {}", plan.backend,
@@ -290,7 +422,12 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   const auto fits = fit_series(timings, plan.backend == "gloo" ? "fp32/ring" : "fp32", world.size, world.nodes,
                                plan.max_error, command, c, out, err);
   if (fits.links_failed) return 1;
-  return finish_profile(c, fits.ok, o, out, err, {{csv_path(o.out), fits.csv}});
+  const int code = finish_profile(c, fits.ok, o, out, err, {{csv_path(o.out), fits.csv}});
+  if (code == 0 && !partial.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);  // the profile holds it all now
+  }
+  return code;
 }
 
 }  // namespace
@@ -304,6 +441,21 @@ int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostrea
                                                                      : std::filesystem::path(".");
     if (!std::filesystem::is_directory(dir, ec)) throw InputError("", "--out", o.out, "its directory does not exist");
   }
+  if (o.resume && o.out.empty()) throw InputError("", "--resume", "", "needs --out: the partial file is OUT.partial");
+  // Ctrl-C and SIGTERM stop the measurements between two sizes, on every rank together (run_mpi)
+  struct sigaction action {}, old_int {}, old_term {};
+  action.sa_handler = on_calibrate_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+  struct Restore {
+    struct sigaction *i, *t;
+    ~Restore() {
+      sigaction(SIGINT, i, nullptr);
+      sigaction(SIGTERM, t, nullptr);
+    }
+  } restore{&old_int, &old_term};
+  g_signal.store(0);
   MpiSession session;
   // every rank learns its rank now: after a failure on one rank, no other collective may be started (a rank
   // that did not fail would never join it)

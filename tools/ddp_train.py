@@ -381,6 +381,8 @@ def train(args):
     batch = positive("--batch", args.batch, 1 << 20, whole=True) if args.batch else workload["batch"]
     bucket = positive("--bucket-mib", args.bucket_mib, 1e6) * MIB
     first_bucket = min(bucket, positive("--first-bucket-mib", args.first_bucket_mib, 1e6) * MIB)
+    if first_bucket != min(bucket, MIB):
+        fail_input("--first-bucket-mib", args.first_bucket_mib, "torch 1.13's DDP fixes its first bucket at 1 MiB")
     lr = positive("--lr", args.lr, 100)
     momentum = positive("--momentum", args.momentum, 0.999999, zero=True)
     seed = positive("--seed", args.seed, 1 << 62, whole=True, zero=True)
@@ -406,14 +408,12 @@ def train(args):
 
             net = DDP(model, bucket_cap_mb=bucket / MIB)
             _KEEP.append(net)  # never destroyed: see main()
-            # DDP's first bucket holds 1 MiB (dist._DEFAULT_FIRST_BUCKET_BYTES); only its default is honoured.
             # fp32: DDP's built-in reduction (C++, no hook); fp16: its fp16 compression hook, as users run them
             if args.time_buckets:
                 hook = default_hooks.fp16_compress_hook if args.precision == "fp16" else default_hooks.allreduce_hook
                 net.register_comm_hook(None, timed_hook(hook, clock))
             elif args.precision == "fp16":
                 net.register_comm_hook(None, default_hooks.fp16_compress_hook)
-            first_bucket = float(torch.distributed._DEFAULT_FIRST_BUCKET_BYTES)
         else:
             net = model  # one rank: plain training, the baseline of a speedup
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
@@ -806,7 +806,7 @@ def main(argv):
     t.add_argument("--steps", default="12", help="training steps (default 12)")
     t.add_argument("--warmup-steps", default="3", help="first steps validate leaves out (default 3)")
     t.add_argument("--bucket-mib", default="25", help="DDP's bucket_cap_mb (default 25)")
-    t.add_argument("--first-bucket-mib", default="1", help="DDP's first bucket (fixed at 1 MiB in torch 1.13)")
+    t.add_argument("--first-bucket-mib", default="1", help="DDP's first bucket: 1 (torch 1.13 fixes it at 1 MiB)")
     t.add_argument("--lr", default="0.01", help="learning rate (default 0.01)")
     t.add_argument("--momentum", default="0.9", help="SGD momentum (default 0.9)")
     t.add_argument("--seed", default="1", help="weights and data seed (default 1)")

@@ -338,6 +338,15 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   const double worst = *std::max_element(errors.begin(), errors.end());
   out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} runs\n", 100 * median_of(errors), 100 * worst,
                      errors.size());
+  // and by engine, when the runs come from more than one
+  std::map<std::string, std::vector<double>> by_engine;
+  for (const auto& row : rows) by_engine[row.run->engine].push_back(row.error);
+  if (by_engine.size() > 1) {
+    for (const auto& [engine, e] : by_engine) {
+      out << fmt::format("#   {}: median {:.1f}%, max {:.1f}% over {} runs\n", engine, 100 * median_of(e),
+                         100 * *std::max_element(e.begin(), e.end()), e.size());
+    }
+  }
   if (!compute_errors.empty()) {
     out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} runs that time it\n",
                        100 * median_of(compute_errors),

@@ -1,6 +1,7 @@
 // End to end: `mpirun -np 2 bitscale calibrate --backend mpi` on this machine (shared memory, small sizes,
 // seconds), then the written profile must predict its own measured points within the error the fit reported.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -26,8 +27,8 @@ std::vector<std::string> split(const std::string& line) {
 
 // Runs `mpirun -np 2 bitscale ARGS` (root may run mpirun only when it says so; PMIX_MCA_gds=hash quiets a
 // harmless PMIx warning); returns the exit code, the output in `log`.
-int mpirun2(const std::string& args, const fs::path& dir, std::string& log) {
-  const std::string command = std::string("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash ") +
+int mpirun2(const std::string& args, const fs::path& dir, std::string& log, const std::string& env = "") {
+  const std::string command = env + " OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_gds=hash " +
                               "timeout 180 mpirun -np 2 --oversubscribe " + BITSCALE_BINARY + " " + args + " > " +
                               (dir / "log.txt").string() + " 2>&1";
   const int code = std::system(command.c_str());
@@ -68,6 +69,54 @@ TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
     ++rows;
   }
   EXPECT_EQ(rows, 11);  // 4 KiB .. 4 MiB doubling
+  fs::remove_all(dir);
+}
+
+std::vector<std::vector<std::string>> rows_of(const fs::path& csv, std::size_t skip) {
+  std::ifstream in(csv);
+  std::vector<std::vector<std::string>> rows;
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (n++ >= skip) rows.push_back(split(line));
+  }
+  return rows;
+}
+
+// Ctrl-C in the middle (rank 0 signals itself after its third size, a test hook, so the moment is known): the
+// ranks stop together, exit 130, write no profile and keep every size measured in OUT.partial; a second run
+// without --resume refuses to overwrite it; with --resume it measures only the other sizes, writes the profile
+// and removes the partial file, and the resumed sizes keep their measured times.
+TEST(CalibrateMpi, InterruptedCalibrationResumesFromItsPartialFile) {
+  const auto dir = fs::temp_directory_path() / ("bitscale-mpi-cut-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto profile = dir / "cut.toml";
+  const fs::path partial = profile.string() + ".partial";
+  const std::string args = "calibrate --backend mpi --sizes 4096..262144 --ops allreduce --types fp32 --iters 20 "
+                           "--warmup 2 --max-error 1000 --out " + profile.string();
+  std::string log;
+  const int first = mpirun2(args, dir, log, "BITSCALE_TEST_INTERRUPT_AFTER_ROWS=3");
+  ASSERT_TRUE(WIFEXITED(first)) << log;
+  EXPECT_EQ(WEXITSTATUS(first), 130) << log;
+  EXPECT_FALSE(fs::exists(profile)) << log;
+  ASSERT_TRUE(fs::exists(partial)) << log;
+  const auto measured = rows_of(partial, 2);
+  ASSERT_EQ(measured.size(), 3u) << log;
+  EXPECT_NE(log.find("--resume"), std::string::npos) << log;
+
+  const int again = mpirun2(args, dir, log);
+  EXPECT_EQ(WEXITSTATUS(again), 2) << log;
+  EXPECT_NE(log.find(".partial"), std::string::npos) << log;
+
+  ASSERT_EQ(mpirun2(args + " --resume", dir, log), 0) << log;
+  EXPECT_TRUE(fs::exists(profile));
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_NE(log.find("resumed: 3 measured row(s)"), std::string::npos) << log;
+  const auto all = rows_of(dir / "cut.csv", 1);
+  ASSERT_EQ(all.size(), 7u) << log;  // 4 KiB .. 256 KiB doubling
+  for (std::size_t i = 0; i < measured.size(); ++i) {
+    EXPECT_EQ(all[i][4], measured[i][3]) << "bytes of size " << i;
+    EXPECT_DOUBLE_EQ(std::stod(all[i][5]), std::stod(measured[i][4])) << "median of size " << i;
+  }
   fs::remove_all(dir);
 }
 

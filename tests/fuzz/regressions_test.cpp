@@ -50,6 +50,11 @@ TEST(FuzzRegressions, NcclLog) {
   EXPECT_GT(replay(std::string(BITSCALE_TEST_DATA_DIR) + "/nccl-tests", nccl_log), 0);
 }
 
+TEST(FuzzRegressions, EngineToml) {
+  replay(kFuzz + "/regressions/engine_toml", engine_toml);
+  EXPECT_GT(replay(kFuzz + "/corpus/engine_toml", engine_toml), 0);
+}
+
 TEST(FuzzRegressions, RunCsv) {
   replay(kFuzz + "/regressions/run_csv", run_csv);
   EXPECT_GT(replay(kFuzz + "/corpus/run_csv", run_csv), 0);

@@ -14,6 +14,7 @@
 #include "kernels/input_error.hpp"
 #include "model/cluster.hpp"
 #include "model/workload.hpp"
+#include "tools/calibrate_engine.hpp"
 #include "tools/cli.hpp"
 #include "tools/run_csv.hpp"
 
@@ -60,6 +61,27 @@ void run_csv(const std::uint8_t* data, std::size_t size) {
     for (const auto& r : runs) {
       if (!(r.median_step_s() >= 0) || r.ranks < 1) std::abort();  // what parses holds checked values
     }
+  } catch (const InputError&) {
+  }
+}
+
+void engine_toml(const std::uint8_t* data, std::size_t size) {
+  EngineMeasurements m;
+  try {
+    m = parse_engine_measurements(text(data, size), "fuzz.toml", [](const std::string& name) {
+      const bool shipped = std::any_of(workload_table().begin(), workload_table().end(),
+                                       [&](const WorkloadInfo& w) { return w.name == name; });
+      if (!shipped && !name.starts_with("mlp:")) throw InputError("", "workload", name, "fuzzing reads no files");
+      return find_workload(name);
+    });
+  } catch (const InputError&) {
+    return;
+  }
+  // what parses must fit into a profile, or fail as bad input; anything else is a bug
+  std::ostringstream out, err;
+  try {
+    const auto p = engine_profile(m, "fuzz.toml", 25, out, err);
+    if (!p.fits.links_failed) p.profile.validate();
   } catch (const InputError&) {
   }
 }

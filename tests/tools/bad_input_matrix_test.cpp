@@ -180,6 +180,7 @@ TEST(BadInputMatrix, EveryFileInputOfEveryCommand) {
       {{"codec", "encode", "--codec", "fp16", "--in"}, {"--out", out}, "--in"},
       {{"codec", "decode", "--codec", "fp16", "--in"}, {"--out", out}, "--in", true},
       {{"calibrate", "--from-nccl-tests"}, {"--out", out}, "--from-nccl-tests"},
+      {{"calibrate", "--from-engine"}, {"--out", out}, "--from-engine"},
       {{"train", "--workload"}, {"--out", out}, "--workload"},
       {{"validate", "--runs"}, {"--cluster", "dgx-a100", "--csv", out}, "--runs"},
       {{"validate", "--runs", std::string(BITSCALE_SOURCE_DIR) + "/tests/fuzz/corpus/run_csv/one-run.csv", "--cluster"},
