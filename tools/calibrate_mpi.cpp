@@ -1,10 +1,8 @@
 // bitscale calibrate --backend mpi: run under mpirun, one process per rank. Every rank measures; rank 0 prints,
 // fits and writes the profile and its measurements (PROFILE.csv beside PROFILE.toml).
 #include <fmt/format.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <csignal>
 #include <cstdlib>
 
@@ -27,6 +25,7 @@
 #include "model/toml_reader.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/calibrate_host.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/report.hpp"
 #include "tools/train_nn.hpp"
 
@@ -234,10 +233,6 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
   return c;
 }
 
-// SIGINT or SIGTERM during a calibration: the ranks stop together after the size being measured
-std::atomic<int> g_signal{0};
-void on_calibrate_signal(int sig) { g_signal.store(sig); }
-
 // The measurements of a calibration under way, PROFILE.toml.partial: rewritten whole (atomically) after every
 // size, so that an interrupted run leaves every size it measured and nothing half-written. Its first line names
 // the plan; `--resume` takes the rows of the same plan and measures only the rest.
@@ -372,7 +367,8 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
       return t.op == op && t.size == size && (t.type == type || t.type.starts_with(type + "/"));
     });
   };
-  hooks.stop = [&] { return interrupted = mpi_any(g_signal.load() != 0); };
+  // SIGINT or SIGTERM on any rank: every rank stops after the size under way
+  hooks.stop = [&] { return interrupted = mpi_any(InterruptGuard::interrupted()); };
   std::vector<MpiTiming> timings;
   std::string gpu;
   if (plan.backend == "nccl") {
@@ -394,14 +390,13 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
     timings = time_mpi_collectives(plan.ops, plan.types, plan.sizes, plan.warmup, plan.iters, hooks);
   }
   if (interrupted) {
-    const int sig = g_signal.load() != 0 ? g_signal.load() : SIGINT;
     if (root) {
       err << fmt::format("bitscale: calibrate: interrupted; {} keeps the {} size(s) measured: the same command with "
                          "--resume measures the rest\n",
                          partial.empty() ? std::string("nothing") : partial,
                          resumed.size() + timings.size());
     }
-    return 128 + sig;
+    return InterruptGuard::exit_code();
   }
   timings.insert(timings.begin(), resumed.begin(), resumed.end());
   // each series by size, resumed rows among the new
@@ -442,20 +437,7 @@ int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostrea
     if (!std::filesystem::is_directory(dir, ec)) throw InputError("", "--out", o.out, "its directory does not exist");
   }
   if (o.resume && o.out.empty()) throw InputError("", "--resume", "", "needs --out: the partial file is OUT.partial");
-  // Ctrl-C and SIGTERM stop the measurements between two sizes, on every rank together (run_mpi)
-  struct sigaction action {}, old_int {}, old_term {};
-  action.sa_handler = on_calibrate_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
-  struct Restore {
-    struct sigaction *i, *t;
-    ~Restore() {
-      sigaction(SIGINT, i, nullptr);
-      sigaction(SIGTERM, t, nullptr);
-    }
-  } restore{&old_int, &old_term};
-  g_signal.store(0);
+  const InterruptGuard guard;  // Ctrl-C and SIGTERM stop the measurements between two sizes (run_mpi)
   MpiSession session;
   // every rank learns its rank now: after a failure on one rank, no other collective may be started (a rank
   // that did not fail would never join it)

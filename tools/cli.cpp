@@ -37,6 +37,7 @@
 #include "tools/train_command.hpp"
 #include "tools/validate_command.hpp"
 #include "tools/codec_commands.hpp"
+#include "tools/interrupt.hpp"
 #include "tools/report.hpp"
 #include "tools/trace.hpp"
 
@@ -424,15 +425,6 @@ std::string explain(const Grid& g, const Prediction& p) {
 // sweep --out FILE.csv: rows go to FILE.csv.partial chunk by chunk (whole rows, flushed), beside a
 // FILE.csv.partial.meta naming the grid; the finished file is renamed into place. Ctrl-C (SIGINT) or SIGTERM
 // stops after the rows already written and exits 130; --resume continues the same grid from the partial file.
-std::atomic<bool> g_interrupted{false};
-std::atomic<int> g_signal{0};
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
-              "the signal handler may only touch lock-free atomics");
-extern "C" void on_interrupt(int sig) {
-  g_signal = sig;
-  g_interrupted = true;
-}
-
 std::string grid_fingerprint(const GridOptions& o, const Grid& g) {
   std::string layers;
   for (const auto& l : g.workload.layers) {
@@ -505,19 +497,7 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   std::ofstream file(partial, std::ios::binary | std::ios::app);
   if (!file) throw InputError("", "--out", o.out, "cannot append to " + partial);
 
-  g_interrupted = false;
-  struct sigaction action {}, old_int {}, old_term {};
-  action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
-  struct Restore {
-    struct sigaction *i, *t;
-    ~Restore() {
-      sigaction(SIGINT, i, nullptr);
-      sigaction(SIGTERM, t, nullptr);
-    }
-  } restore{&old_int, &old_term};
+  const InterruptGuard guard;
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   constexpr std::size_t kRows = 65536;
@@ -525,10 +505,10 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   std::size_t interrupt_after = 0;
   if (const char* v = std::getenv("BITSCALE_TEST_INTERRUPT_AFTER_ROWS")) interrupt_after = std::strtoull(v, nullptr, 10);
   try {
-    while (done < total && !g_interrupted) {
+    while (done < total && !InterruptGuard::interrupted()) {
       const std::size_t last = std::min(total, done + kRows);
-      const auto rows = run_grid(grid, err, false, done, last, &g_interrupted);
-      if (g_interrupted) break;  // an incomplete chunk is dropped: the file holds whole chunks only
+      const auto rows = run_grid(grid, err, false, done, last, InterruptGuard::flag());
+      if (InterruptGuard::interrupted()) break;  // an incomplete chunk is dropped: the file holds whole chunks only
       write_predictions_csv(file, rows, false);
       file.flush();
       if (!file) throw InputError("", "--out", o.out, "writing " + partial + " failed (disk full?)");
@@ -552,7 +532,7 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   if (done < total) {
     err << fmt::format("bitscale: interrupted: {} of {} rows are in {}; the same command with --resume finishes "
                        "it\n", done, total, partial);
-    return 128 + (g_signal.load() != 0 ? g_signal.load() : SIGINT);  // 130 for Ctrl-C, 143 for SIGTERM
+    return InterruptGuard::exit_code();  // 130 for Ctrl-C, 143 for SIGTERM
   }
   fs::rename(partial, o.out, ec);
   if (ec) throw InputError("", "--out", o.out, "cannot rename the finished file into place: " + ec.message());
