@@ -171,8 +171,7 @@ int calibrate_from_engine(const CalibrateOptions& o, std::ostream& out, std::ost
   return finish_profile(p.profile, p.fits.ok, o, out, err,
                         o.out.empty() ? std::vector<std::pair<std::string, std::string>>{}
                                       : std::vector<std::pair<std::string, std::string>>{
-                                            {std::filesystem::path(o.out).replace_extension(".csv").string(),
-                                             p.fits.csv}});
+                                            {measurements_csv_path(o.out), p.fits.csv}});
 }
 
 }  // namespace bitscale

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "calibrate/fit.hpp"
 #include "calibrate/link_fit.hpp"
@@ -100,6 +101,10 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
     out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
   }
   out << std::flush;
+}
+
+std::string measurements_csv_path(const std::string& profile) {
+  return std::filesystem::path(profile).replace_extension(".csv").string();
 }
 
 namespace {

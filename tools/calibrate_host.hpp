@@ -64,6 +64,9 @@ struct SeriesFits {
   std::string csv;            // every point: op,type,ranks,nodes,bytes,median_s,...,fitted_s,relative_error,...
 };
 
+// Where a calibration's measured points go beside its profile: PROFILE.csv for PROFILE.toml.
+std::string measurements_csv_path(const std::string& profile);
+
 // Fits every (op, type) series of `timings`, prints each fit, writes the links from the series of type
 // `links_type` (allreduce) and [reductions] from the other allreduce types whose name before a '/' is a wire
 // format ("fp16", "bf16/ring" beside "fp32/ring").

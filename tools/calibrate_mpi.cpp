@@ -84,12 +84,6 @@ MpiPlan parse_plan(const CalibrateOptions& o) {
   return p;
 }
 
-std::string csv_path(const std::string& out) {
-  std::filesystem::path p(out);
-  p.replace_extension(".csv");
-  return p.string();
-}
-
 std::string layer_names(const MpiPlan& plan) {
   std::string names;
   for (const auto& w : plan.layer_workloads) names += (names.empty() ? "" : ", ") + w.name;
@@ -417,7 +411,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   const auto fits = fit_series(timings, plan.backend == "gloo" ? "fp32/ring" : "fp32", world.size, world.nodes,
                                plan.max_error, command, c, out, err);
   if (fits.links_failed) return 1;
-  const int code = finish_profile(c, fits.ok, o, out, err, {{csv_path(o.out), fits.csv}});
+  const int code = finish_profile(c, fits.ok, o, out, err, {{measurements_csv_path(o.out), fits.csv}});
   if (code == 0 && !partial.empty()) {
     std::error_code ec;
     std::filesystem::remove(partial, ec);  // the profile holds it all now

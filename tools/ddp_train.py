@@ -328,9 +328,12 @@ def append_rows(path, rows):
             existing = f.read()
         if existing and existing.split("\n", 1)[0].rstrip("\r") != RUN_CSV_HEADER:
             fail_input("--out", path, "is not a run CSV (its header differs)")
-    text = (existing if existing else RUN_CSV_HEADER + "\n") + "".join(r + "\n" for r in rows)
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".ddp-train-", dir=d)
+    write_atomically(path, (existing if existing else RUN_CSV_HEADER + "\n") + "".join(r + "\n" for r in rows))
+
+
+def write_atomically(path, text):
+    """`text` to a temporary file beside `path`, renamed into place: a reader never sees half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=".ddp-train-", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -779,15 +782,7 @@ def calibrate(args):
         for c in collectives:
             lines += ["", "[[collective]]", f"op = {q(c['op'])}", f"type = {q(c['type'])}", f"bytes = {c['bytes']}",
                       f"median_s = {c['median_s']!r}", f"min_s = {c['min_s']!r}", f"max_s = {c['max_s']!r}"]
-        d = os.path.dirname(os.path.abspath(args.out))
-        fd, tmp = tempfile.mkstemp(prefix=".ddp-calibrate-", dir=d)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
-            os.replace(tmp, args.out)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomically(args.out, "\n".join(lines) + "\n")
         say(f"# wrote {args.out}")
         return 0
     finally:
