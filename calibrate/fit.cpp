@@ -262,4 +262,9 @@ PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double
   return fit;
 }
 
+double fraction_while_overlapped(double alone_s, double together_s, double overlap_s) {
+  if (!(overlap_s > 0)) return 1.0;
+  return std::clamp((alone_s - together_s + overlap_s) / overlap_s, 0.01, 1.0);
+}
+
 }  // namespace bitscale

@@ -51,4 +51,9 @@ struct PiecewiseFit {
 PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes = 4,
                            double target_relative_rms = 0.05, int min_points = 4);
 
+// Two streams of work started together, each also timed alone: while both run (the first `overlap_s` seconds)
+// one progresses at a fraction f of its own speed, then alone at full speed, so alone = f x overlap + (together -
+// overlap). Returns f, clamped to [0.01, 1] (noise can put it outside); 1 when there was no overlap.
+double fraction_while_overlapped(double alone_s, double together_s, double overlap_s);
+
 }  // namespace bitscale

@@ -17,6 +17,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "calibrate/fit.hpp"
 #include "kernels/input_error.hpp"
 #include "kernels/wire_format.hpp"
 
@@ -136,51 +137,64 @@ MpiWorld mpi_world() {
   return w;
 }
 
-void mpi_while_allreducing(const std::function<void()>& work) {
-  std::atomic<int> done{0};
-  std::vector<float> data(std::size_t{1} << 20, 1.0f);
-  std::thread comm([&] {
-    for (;;) {
-      MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-      int mine = done.load(), all = 0;
-      MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-      if (all == 1) break;
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first collective under way
-  std::exception_ptr failed;
-  try {
-    work();
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  done = 1;  // the collectives stop together whatever happened here
-  comm.join();
-  if (failed) std::rethrow_exception(failed);
-}
-
-double mpi_allreduce_seconds(double bytes, int runs, const std::function<void()>& busy) {
+Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds) {
+  using clock = std::chrono::steady_clock;
+  const auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
   std::vector<float> data(static_cast<std::size_t>(bytes / 4), 1.0f);
-  std::atomic<bool> stop{false};
-  std::thread worker;
-  if (busy) {
-    worker = std::thread([&] {
-      try {
-        while (!stop.load()) busy();
-      } catch (...) {
-        // the load stops; the timing goes on without it
-      }
-    });
-  }
-  std::vector<double> times;
-  for (int r = 0; r <= runs; ++r) {
-    const auto t = std::chrono::steady_clock::now();
+  const auto allreduce = [&] {
     MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    if (r > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+  };
+  // how many units outlast the collective two and a half times over, the same on every rank
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto t = clock::now();
+  compute_unit();
+  const double unit = seconds_since(t);
+  MPI_Barrier(MPI_COMM_WORLD);
+  allreduce();  // warm-up
+  t = clock::now();
+  allreduce();
+  const double comm = seconds_since(t);
+  int units = static_cast<int>(std::ceil(2.5 * comm / std::max(unit, 1e-6)));
+  units = std::clamp(units, 2, 1000);
+  MPI_Allreduce(MPI_IN_PLACE, &units, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  const auto compute = [&] {
+    for (int u = 0; u < units; ++u) compute_unit();
+  };
+  std::vector<double> fc, fm;
+  for (int r = 0; r < rounds; ++r) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    t = clock::now();
+    compute();
+    const double tc = seconds_since(t);
+    MPI_Barrier(MPI_COMM_WORLD);
+    t = clock::now();
+    allreduce();
+    const double tm = seconds_since(t);
+    MPI_Barrier(MPI_COMM_WORLD);
+    double tm_both = 0;
+    const auto start = clock::now();
+    std::thread comm_thread([&] {
+      allreduce();
+      tm_both = seconds_since(start);
+    });
+    std::exception_ptr failed;
+    try {
+      compute();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    const double tc_both = seconds_since(start);
+    comm_thread.join();
+    if (failed) std::rethrow_exception(failed);
+    const double o = std::min(tc_both, tm_both);
+    if (o <= 0) continue;
+    fc.push_back(fraction_while_overlapped(tc, tc_both, o));
+    fm.push_back(fraction_while_overlapped(tm, tm_both, o));
   }
-  stop = true;
-  if (worker.joinable()) worker.join();
-  return median(times);
+  Contention c;
+  c.compute_during_comm = std::clamp(mpi_median(fc.empty() ? 1.0 : median(fc)), 0.01, 1.0);
+  c.comm_during_compute = std::clamp(mpi_median(fm.empty() ? 1.0 : median(fm)), 0.01, 1.0);
+  return c;
 }
 
 std::string mpi_shared_temp_dir(const std::string& parent) {

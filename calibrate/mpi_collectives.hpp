@@ -67,13 +67,16 @@ std::string mpi_broadcast_text(const std::string& text);
 std::string mpi_shared_temp_dir(const std::string& parent);
 void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barrier
 
-// Runs `work` on this thread while a second thread allreduces 4 MiB of fp32 over and over, on every rank at
-// once; the collectives stop together when every rank's work is done. For contention measurements.
-void mpi_while_allreducing(const std::function<void()>& work);
-
-// Median seconds of an in-place fp32 allreduce of `bytes` on this rank, `runs` times after one warm-up; with
-// `busy`, while a second thread of every rank runs busy() over and over (contention). On every rank.
-double mpi_allreduce_seconds(double bytes, int runs, const std::function<void()>& busy = {});
+// Contention as the timeline applies it (TaskGraph::contend): compute and one collective started together on
+// every rank, as a bucket is handed to the communication thread while the backward pass goes on. Each round
+// times `compute` (units of work, enough to outlast the collective) alone (t_c), the allreduce of `bytes` alone
+// (t_m), then both at once (t_c', t_m'). While both run (o = min(t_c', t_m')), the compute progresses at f_c of
+// its speed and the collective at f_m of its own, so t_c = f_c o + (t_c' - o) and t_m = f_m o + (t_m' - o).
+// The medians over rounds, then over ranks, each in [0.01, 1]. On every rank.
+struct Contention {
+  double compute_during_comm = 1, comm_during_compute = 1;
+};
+Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds);
 
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);

@@ -175,7 +175,7 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command->add_option("--base", o.base, "profile completing what was not measured (default: by the logs' GPU)");
   o.command->add_option("--out", o.out, "profile to write (atomically); without it the profile is printed");
   o.command->add_option("--sizes", o.sizes, "message sizes (LIST, bytes; doubling ranges)")->capture_default_str();
-  o.command->add_option("--iters", o.iters, "timed iterations per size (median; >= 20)")->capture_default_str();
+  o.command->add_option("--iters", o.iters, "timed iterations per size (median; >= 10)")->capture_default_str();
   o.command->add_option("--warmup", o.warmup, "untimed iterations first")->capture_default_str();
   o.command->add_option("--ops", o.ops, "collectives to measure (LIST)")->capture_default_str();
   o.command->add_option("--types", o.types, "data types to measure (LIST)")->capture_default_str();

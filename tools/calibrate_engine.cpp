@@ -143,7 +143,7 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .gemm = m.engine + " fp32 GEMM 512^3 (" + m.version + "), one thread per rank",
       .codecs = m.engine + "'s compression (to the wire format, divided by the ranks, and back) on " + m.codec_values +
                 ", both directions together (2 x bytes read + written over their summed times)",
-      .comm_load = "allreduces 4 MiB through " + m.library + " over and over",
+      .comm_load = "allreduce of 2 MiB (fp32) through " + m.library,
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,
                      m.library, m.version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", m.date);

@@ -33,14 +33,13 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
                          command
                    : "not measured (one rank): none";
   const std::string none = "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
-  c.sources["gpu.comm_during_compute"] =
-      r.contention ? "allreduce of 1 MiB (fp32, median of 9) alone over the same while a second thread of every rank "
-                     "runs " + e.kernels + " linear layer 1024 -> 1024, median over ranks; " + command
-                   : none;
-  c.sources["gpu.compute_during_comm"] =
-      r.contention ? e.kernels + " linear layer 1024 -> 1024 (256 samples, the median of repeated runs) while a second thread of "
-                     "every rank " + e.comm_load + ", over its rate alone, median over ranks; " + command
-                   : none;
+  const std::string joint =
+      e.kernels + " linear layer 1024 -> 1024 (256 samples) and one " + e.comm_load +
+      " started together on every rank, each also timed alone in the same round; while both run (o, the shorter "
+      "of the two together) each goes at a fraction of its own speed: alone = fraction x o + (together - o); median "
+      "of 5 rounds, then over ranks; " + command;
+  c.sources["gpu.comm_during_compute"] = r.contention ? "the allreduce's fraction: " + joint : none;
+  c.sources["gpu.compute_during_comm"] = r.contention ? "the linear layer's fraction: " + joint : none;
   const double gemm32 = r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)];
   for (std::size_t p = 0; p < r.gemm_flops_per_s.size(); ++p) c.peak_tflops[p] = r.gemm_flops_per_s[p] / 1e12;
   c.default_compute = ComputePrecision::fp32;
@@ -92,8 +91,9 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
   out << fmt::format("  layers (forward + backward, fp32): linear 1024x1024 {:.2f}, conv 3x3 64ch 16x16 {:.2f} GFLOP/s\n",
                      r.linear_flops_per_s / 1e9, r.conv_flops_per_s / 1e9);
   if (r.contention) {
-    out << fmt::format("  linear 1024x1024 while allreducing: {:.3f} of its rate alone\n", r.compute_during_comm);
-    out << fmt::format("  allreduce 1 MiB while computing: {:.3f} of its speed alone\n", r.comm_during_compute);
+    out << fmt::format("  linear 1024x1024 and an allreduce of 2 MiB started together: the linear at {:.3f} of its rate "
+                       "alone, the allreduce at {:.3f} of its speed alone\n",
+                       r.compute_during_comm, r.comm_during_compute);
     out << fmt::format("  the slowest rank behind the mean on the same compute: {:.1f}%\n", 100 * r.rank_skew);
   }
   for (const auto& [name, rate] : r.codec_bytes_per_s) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);

@@ -39,7 +39,7 @@ struct HostEngine {
   std::string conv;           // the reference convolution, "3x3 convolution (im2col + GEMM)"
   std::string gemm;           // the GEMMs behind peak_tflops
   std::string codecs;         // the codec measurement
-  std::string comm_load;      // what the second thread does while the linear layer is timed
+  std::string comm_load;      // the collective the second thread runs while the linear layer is timed
 };
 
 struct HostScope {

@@ -69,7 +69,7 @@ MpiPlan parse_plan(const CalibrateOptions& o) {
                                                : "valid for the mpi backend: fp32, fp16, bf16, fp8-e4m3, fp8-e5m2, int8");
     }
   }
-  p.iters = static_cast<int>(parse_int("--iters", o.iters, 20, 100000));
+  p.iters = static_cast<int>(parse_int("--iters", o.iters, 10, 100000));
   p.warmup = static_cast<int>(parse_int("--warmup", o.warmup, 0, 100000));
   p.max_error = parse_positive("--max-error", o.max_error, 1000);
   if (std::find(p.ops.begin(), p.ops.end(), CollectiveOp::allreduce) == p.ops.end() ||
@@ -110,19 +110,15 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   nb.conv("conv", {64, 16, 16}, 64, 3, 3, 1, 1, 1);
   r.linear_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
   r.conv_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
-  // contention: the linear layer again while every rank's second thread runs allreduces (a communication thread
+  // contention: the linear layer while every rank's second thread runs an allreduce (a communication thread
   // takes a core, as the trainer's does)
   r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
   if (r.contention) {
-    double mine = 0;
-    mpi_while_allreducing([&] { mine = layer_flops_per_s(shapes.layers[0], 256, 15); });
-    r.compute_during_comm = std::clamp(mpi_median(mine) / r.linear_flops_per_s, 0.01, 1.0);
-    // and the other way: a 1 MiB allreduce while every rank's second thread runs the linear layer
-    const double alone = mpi_median(mpi_allreduce_seconds(1 << 20, 9));
-    const double busy =
-        mpi_median(mpi_allreduce_seconds(1 << 20, 9, [&] { layer_flops_per_s(shapes.layers[0], 256, 1); }));
-    r.comm_during_compute = std::clamp(alone / busy, 0.01, 1.0);
-    // ranks sharing cores do not finish the same work together: the slowest paces every collective
+    // what the other costs each: the linear layer and one 2 MiB allreduce started together (both measured
+    // alone in the same round), as a bucket's collective starts while the backward pass goes on
+    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5);
+    r.compute_during_comm = both.compute_during_comm;
+    r.comm_during_compute = both.comm_during_compute;
     r.rank_skew = std::clamp(mpi_rank_skew([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 9), 0.0, 10.0);
   }
   // the codecs on the values they will encode: the named workloads' own gradients (one pass at initialisation,
@@ -165,7 +161,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                     : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
-      .comm_load = "allreduces 4 MiB over and over",
+      .comm_load = "allreduce of 2 MiB (fp32)",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),

@@ -629,61 +629,64 @@ def calibrate(args):
         conv_s = median_time(layer_step(torch, conv, torch.randn(32, 64, 16, 16), True), 5)
         linear_rate, conv_rate = over_ranks(lin_flops / lin_alone), over_ranks(conv_flops / conv_s)
 
-        # contention: the linear layer while a second thread of every rank allreduces 4 MiB over and over, and a
-        # 1 MiB allreduce while a second thread computes the linear layer (DDP's collectives run on gloo's
-        # threads beside the autograd thread)
+        # contention as the timeline applies it: the linear layer and one 2 MiB allreduce started together on every
+        # rank (DDP's collectives run on gloo's threads beside the autograd thread), each also timed alone in the
+        # same round; while both run (o = min of their times together) the compute progresses at f_c of its speed
+        # and the allreduce at f_m of its own: t_c = f_c o + (t_c' - o), t_m = f_m o + (t_m' - o)
         during_comm, comm_during, rank_skew = 1.0, 1.0, 0.0
         if group.size > 1:
-            done = threading.Event()
-            busy = torch.randn(MIB)
+            buf = torch.randn(MIB // 2)  # 2 MiB of fp32
 
-            def allreduce_loop():
-                # the ranks stop together: after each allreduce, one of a flag (min over ranks)
-                while True:
-                    dist.all_reduce(busy)
-                    busy.div_(group.size)
-                    flag = torch.tensor([1 if done.is_set() else 0], dtype=torch.int32)
-                    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-                    if flag.item() == 1:
-                        return
+            def allreduce():
+                dist.all_reduce(buf)
+                buf.div_(group.size)  # keep the values finite
 
-            th = threading.Thread(target=allreduce_loop)
-            th.start()
-            time.sleep(0.02)  # the first collective under way
-            try:
-                mine = lin_flops / median_time(lin_run, 31)
-            finally:
-                done.set()
-                th.join()
-            during_comm = min(1.0, max(0.01, over_ranks(mine) / linear_rate))
+            def timed(fn):
+                start = time.perf_counter()
+                fn()
+                return time.perf_counter() - start
 
-            one = torch.randn(MIB // 4)
+            dist.barrier()
+            unit_s = timed(lin_run)
+            dist.barrier()
+            allreduce()  # warm-up
+            comm_s = timed(allreduce)
+            # enough passes of the layer to outlast the collective two and a half times over, the same on every rank
+            units = torch.tensor([min(1000, max(2, math.ceil(2.5 * comm_s / max(unit_s, 1e-6))))], dtype=torch.int64)
+            dist.all_reduce(units, op=dist.ReduceOp.MAX)
+            units = int(units.item())
 
-            def allreduce_seconds(runs):
-                times = []
-                for r in range(runs + 1):
-                    s = time.perf_counter()
-                    dist.all_reduce(one)
-                    if r > 0:
-                        times.append(time.perf_counter() - s)
-                    one.div_(group.size)
-                return statistics.median(times)
-
-            alone = allreduce_seconds(9)
-            stop = threading.Event()
-
-            def compute_loop():
-                while not stop.is_set():
+            def compute():
+                for _ in range(units):
                     lin_run()
 
-            th = threading.Thread(target=compute_loop)
-            th.start()
-            try:
-                loaded = allreduce_seconds(9)
-            finally:
-                stop.set()
-                th.join()
-            comm_during = min(1.0, max(0.01, over_ranks(alone / loaded)))
+            f_c, f_m = [], []
+            for _ in range(5):
+                dist.barrier()
+                t_c = timed(compute)
+                dist.barrier()
+                t_m = timed(allreduce)
+                dist.barrier()
+                both = {}
+                start = time.perf_counter()
+
+                def comm_thread():
+                    allreduce()
+                    both["comm"] = time.perf_counter() - start
+
+                th = threading.Thread(target=comm_thread)
+                th.start()
+                try:
+                    compute()
+                finally:
+                    both["compute"] = time.perf_counter() - start
+                    th.join()
+                o = min(both["compute"], both["comm"])
+                if o > 0:
+                    f_c.append(min(1.0, max(0.01, (t_c - both["compute"] + o) / o)))
+                    f_m.append(min(1.0, max(0.01, (t_m - both["comm"] + o) / o)))
+            during_comm = min(1.0, max(0.01, over_ranks(statistics.median(f_c) if f_c else 1.0)))
+            comm_during = min(1.0, max(0.01, over_ranks(statistics.median(f_m) if f_m else 1.0)))
 
             # ranks sharing cores do not finish the same work together: three passes of the linear layer on
             # every rank after a barrier, the slowest over the mean, the median of 9 rounds
@@ -733,8 +736,9 @@ def calibrate(args):
         say(f"  memcpy {memcpy / 1e9:.2f} GB/s (read + written); GEMM fp32 512^3 {gemm / 1e9:.2f} GFLOP/s")
         say(f"  layers: linear 1024x1024 b256 {linear_rate / 1e9:.2f}, conv 3x3 64ch 16x16 b32 {conv_rate / 1e9:.2f} "
             f"GFLOP/s (forward + backward)")
-        say(f"  linear while allreducing: {during_comm:.3f} of its rate alone; allreduce 1 MiB while computing: "
-            f"{comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind the mean")
+        say(f"  linear and a 2 MiB allreduce started together: the linear at {during_comm:.3f} of its rate alone, "
+            f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind "
+            f"the mean")
         say(f"  fp16 hook casts {codec / 1e9:.3f} GB/s (read + written)")
         if not group.root:
             return 0

@@ -311,33 +311,56 @@ void Network::backward_layer(std::int64_t layer) {
   }
 }
 
-double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs) {
-  const auto& g = layer.geometry;
-  std::unique_ptr<NnLayer> l;
-  Matrix x;
-  if (layer.kind == LayerKind::linear && g.in > 0) {
-    l = std::make_unique<Linear>(g.in, g.out, true);
-    x = Matrix::Random(g.in, batch);
-  } else if (layer.kind == LayerKind::conv && g.kernel > 0) {
-    l = std::make_unique<Conv>(g.in, g.out, g.kernel, g.stride, g.padding, g.h, g.w, true);
-    x = Matrix::Random(batch * g.h * g.w, g.in);
-  } else {
-    throw InputError("", "layer." + layer.name, "", "only linear and conv layers given by architecture can be timed");
+namespace {
+
+// A layer of the trainer with its own weights, gradients and input, for timing.
+struct TimedLayer {
+  std::unique_ptr<NnLayer> layer;
+  Matrix x, dy;
+  std::vector<float> weights, grads;
+  TimedLayer(const Layer& spec, std::int64_t batch) {
+    const auto& g = spec.geometry;
+    if (spec.kind == LayerKind::linear && g.in > 0) {
+      layer = std::make_unique<Linear>(g.in, g.out, true);
+      x = Matrix::Random(g.in, batch);
+    } else if (spec.kind == LayerKind::conv && g.kernel > 0) {
+      layer = std::make_unique<Conv>(g.in, g.out, g.kernel, g.stride, g.padding, g.h, g.w, true);
+      x = Matrix::Random(batch * g.h * g.w, g.in);
+    } else {
+      throw InputError("", "layer." + spec.name, "", "only linear and conv layers given by architecture can be timed");
+    }
+    weights.assign(static_cast<std::size_t>(layer->parameters()), 0.01f);
+    grads.assign(weights.size(), 0.0f);
+    layer->bind(weights.data(), grads.data());
   }
-  std::vector<float> weights(static_cast<std::size_t>(l->parameters())), grads(weights.size());
-  for (auto& w : weights) w = 0.01f;
-  l->bind(weights.data(), grads.data());
+  // keep_dy: the upstream gradient made once (a training loop's steady state); else made in every pass, as
+  // calibration has always measured the layer rates
+  void pass(bool keep_dy) {
+    const Matrix& y = layer->forward(x);
+    if (!keep_dy || dy.rows() != y.rows() || dy.cols() != y.cols()) dy = Matrix::Constant(y.rows(), y.cols(), 0.001f);
+    layer->backward(dy);
+  }
+};
+
+}  // namespace
+
+double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs) {
+  TimedLayer l(layer, batch);
   std::vector<double> times;
   for (int r = 0; r <= runs; ++r) {
     const auto t = std::chrono::steady_clock::now();
-    const Matrix& y = l->forward(x);
-    const Matrix dy = Matrix::Constant(y.rows(), y.cols(), 0.001f);
-    l->backward(dy);
+    l.pass(false);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     if (r > 0) times.push_back(s);
   }
   std::sort(times.begin(), times.end());
   return 3.0 * layer.forward_flops * static_cast<double>(batch) / times[times.size() / 2];
+}
+
+std::function<void()> layer_pass(const Layer& layer, std::int64_t batch) {
+  auto l = std::make_shared<TimedLayer>(layer, batch);
+  l->pass(true);  // the buffers the pass makes, made
+  return [l] { l->pass(true); };
 }
 
 std::vector<float> initial_gradients(const Workload& w, std::int64_t batch) {

@@ -9,6 +9,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -71,6 +72,9 @@ class Network {
 // kernels, on `batch` samples of random data: the median of `runs` after one warm-up. Calibration measures the
 // layer kinds' achieved rates with it.
 double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs);
+// One forward + backward pass of `layer` on `batch` samples per call, on a layer and buffers made once (the
+// steady state of a training loop: no allocation in the pass). For contention measurements.
+std::function<void()> layer_pass(const Layer& layer, std::int64_t batch);
 
 // The gradients of `w`'s network after one forward and backward pass at initialisation (seed 1) on a batch of
 // its synthetic task: the values the trainer's codecs encode, whose speed depends on them.

@@ -98,5 +98,20 @@ TEST(Fit, PiecewiseFindsAProtocolSwitch) {
   EXPECT_EQ(fit_piecewise(bytes, straight).regimes.size(), 1u);
 }
 
+TEST(Fit, FractionWhileOverlappedSolvesTheContentionEquation) {
+  // worked by hand: 1.0 s of compute alone; with a 0.4 s collective started beside it, it took 1.3 s: in the
+  // first 0.4 s it did 1.0 - (1.3 - 0.4) = 0.1 s of its work, a fraction of 0.25
+  EXPECT_NEAR(fraction_while_overlapped(1.0, 1.3, 0.4), 0.25, 1e-12);
+  // the collective: 0.3 s alone, 0.4 s together, all of it overlapped: 0.75
+  EXPECT_NEAR(fraction_while_overlapped(0.3, 0.4, 0.4), 0.75, 1e-12);
+  // no slowdown, and noise that makes "together" faster than alone: clamped to 1
+  EXPECT_DOUBLE_EQ(fraction_while_overlapped(1.0, 1.0, 0.4), 1.0);
+  EXPECT_DOUBLE_EQ(fraction_while_overlapped(1.0, 0.9, 0.4), 1.0);
+  // slower than a standstill (together - alone > overlap) is noise too: clamped to 0.01
+  EXPECT_DOUBLE_EQ(fraction_while_overlapped(1.0, 1.5, 0.4), 0.01);
+  // nothing overlapped: nothing to say, none lost
+  EXPECT_DOUBLE_EQ(fraction_while_overlapped(1.0, 1.0, 0.0), 1.0);
+}
+
 }  // namespace
 }  // namespace bitscale
