@@ -187,13 +187,12 @@ Contention mpi_joint_contention(const std::function<void()>& compute_unit, doubl
     comm_thread.join();
     if (failed) std::rethrow_exception(failed);
     const double o = std::min(tc_both, tm_both);
-    if (o <= 0) continue;
     fc.push_back(fraction_while_overlapped(tc, tc_both, o));
     fm.push_back(fraction_while_overlapped(tm, tm_both, o));
   }
   Contention c;
-  c.compute_during_comm = std::clamp(mpi_median(fc.empty() ? 1.0 : median(fc)), 0.01, 1.0);
-  c.comm_during_compute = std::clamp(mpi_median(fm.empty() ? 1.0 : median(fm)), 0.01, 1.0);
+  c.compute_during_comm = mpi_median(median(fc));  // each fraction is in [0.01, 1]: so are their medians
+  c.comm_during_compute = mpi_median(median(fm));
   return c;
 }
 

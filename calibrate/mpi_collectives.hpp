@@ -72,7 +72,7 @@ void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barr
 // times `compute` (units of work, enough to outlast the collective) alone (t_c), the allreduce of `bytes` alone
 // (t_m), then both at once (t_c', t_m'). While both run (o = min(t_c', t_m')), the compute progresses at f_c of
 // its speed and the collective at f_m of its own, so t_c = f_c o + (t_c' - o) and t_m = f_m o + (t_m' - o).
-// The medians over rounds, then over ranks, each in [0.01, 1]. On every rank.
+// The medians over rounds (>= 1), then over ranks, each in [0.01, 1]. On every rank.
 struct Contention {
   double compute_during_comm = 1, comm_during_compute = 1;
 };

@@ -110,12 +110,11 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   nb.conv("conv", {64, 16, 16}, 64, 3, 3, 1, 1, 1);
   r.linear_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
   r.conv_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
-  // contention: the linear layer while every rank's second thread runs an allreduce (a communication thread
-  // takes a core, as the trainer's does)
+  // contention: the linear layer and one 2 MiB allreduce on every rank's second thread started together (each
+  // also timed alone in the same round), as a bucket's collective starts while the backward pass goes on (a
+  // communication thread takes a core, as the trainer's does)
   r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
   if (r.contention) {
-    // what the other costs each: the linear layer and one 2 MiB allreduce started together (both measured
-    // alone in the same round), as a bucket's collective starts while the backward pass goes on
     const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5);
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;

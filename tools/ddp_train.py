@@ -493,6 +493,14 @@ def train(args):
 # calibrate
 
 
+def fraction_while_overlapped(alone_s, together_s, overlap_s):
+    """The fraction of its own speed a stream of work kept while another ran beside it for overlap_s: alone =
+    f x overlap + (together - overlap), clamped to [0.01, 1]; 1 without overlap (bitscale's calibrate/fit.hpp)."""
+    if not overlap_s > 0:
+        return 1.0
+    return min(1.0, max(0.01, (alone_s - together_s + overlap_s) / overlap_s))
+
+
 def median_time(fn, iters, warmup=1):
     for _ in range(warmup):
         fn()
@@ -682,9 +690,8 @@ def calibrate(args):
                     both["compute"] = time.perf_counter() - start
                     th.join()
                 o = min(both["compute"], both["comm"])
-                if o > 0:
-                    f_c.append(min(1.0, max(0.01, (t_c - both["compute"] + o) / o)))
-                    f_m.append(min(1.0, max(0.01, (t_m - both["comm"] + o) / o)))
+                f_c.append(fraction_while_overlapped(t_c, both["compute"], o))
+                f_m.append(fraction_while_overlapped(t_m, both["comm"], o))
             during_comm = min(1.0, max(0.01, over_ranks(statistics.median(f_c) if f_c else 1.0)))
             comm_during = min(1.0, max(0.01, over_ranks(statistics.median(f_m) if f_m else 1.0)))
 
