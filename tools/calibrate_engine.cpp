@@ -39,7 +39,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
-          "codec_values", "rates", "codecs", "layer", "collective"});
+          "codec_values", "collective_values", "layer_timing", "rates", "codecs", "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");
@@ -47,6 +47,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   m.command = r.text("command");
   m.date = r.text("date");
   m.codec_values = r.optional_text("codec_values").value_or("values not described");
+  m.collective_values = r.optional_text("collective_values").value_or("values not described");
+  m.layer_timing = r.optional_text("layer_timing").value_or("");
   auto& scope = m.scope;
   scope.host = r.text("host");
   scope.cpu = r.text("cpu");
@@ -144,6 +146,7 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .codecs = m.engine + "'s compression (to the wire format, divided by the ranks, and back) on " + m.codec_values +
                 ", both directions together (2 x bytes read + written over their summed times)",
       .comm_load = "allreduce of 2 MiB (fp32) through " + m.library,
+      .layer_timing = m.layer_timing,
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,
                      m.library, m.version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", m.date);
@@ -153,6 +156,10 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
   p.profile.collective_library = m.library;
   if (scope.ranks == 1) set_links_of_one_rank(p.profile);
   p.fits = fit_series(m.timings, "fp32", scope.ranks, scope.nodes, max_error, command, p.profile, out, err);
+  // a format's sums can be slower on some values (fp16 subnormals): say which ones it was timed on
+  if (auto it = p.profile.sources.find("reductions"); it != p.profile.sources.end()) {
+    it->second = "summing " + m.collective_values + ": " + it->second;
+  }
   return p;
 }
 

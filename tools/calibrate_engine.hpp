@@ -2,7 +2,7 @@
 // (tools/ddp_train.py calibrate: PyTorch on gloo), fitted and written as `calibrate --backend` does
 // (tools/calibrate_host.hpp). The file (TOML) holds what the engine measured on every rank at once:
 //   engine, library, engine_version, command, date, host, cpu, ranks, nodes, memory_gib, codec_values (what the
-//   codecs were timed on)
+//   codecs were timed on), collective_values (what the collectives summed), layer_timing (how the layers were timed)
 //   [rates]       memcpy_bytes_per_s, gemm_fp32_flops_per_s, linear_flops_per_s, conv_flops_per_s (the reference
 //                 layers, forward + backward), compute_during_comm, comm_during_compute, rank_skew,
 //                 contention_measured
@@ -23,7 +23,7 @@
 namespace bitscale {
 
 struct EngineMeasurements {
-  std::string engine, library, version, command, date, codec_values;
+  std::string engine, library, version, command, date, codec_values, collective_values, layer_timing;
   HostScope scope;
   HostRates rates;
   std::vector<MpiTiming> timings;

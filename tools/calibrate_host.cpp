@@ -67,7 +67,8 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   if (!c.layer_gflops.empty()) {
     c.sources["layer_rates"] = e.layer_kernels + ", forward + backward (3x the forward FLOPs) at the shapes and "
                                "default batch of " + r.layer_workloads +
-                               ", median of 5 after a warm-up, median over ranks run together; " + command;
+                               ", " + (e.layer_timing.empty() ? std::string("median of 5 after a warm-up") : e.layer_timing) +
+                               ", median over ranks run together; " + command;
   }
   return c;
 }

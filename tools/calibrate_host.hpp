@@ -40,6 +40,7 @@ struct HostEngine {
   std::string gemm;           // the GEMMs behind peak_tflops
   std::string codecs;         // the codec measurement
   std::string comm_load;      // the collective the second thread runs while the linear layer is timed
+  std::string layer_timing;   // how the workloads' layers were timed ("median of 5 after a warm-up" if empty)
 };
 
 struct HostScope {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -90,10 +91,27 @@ std::string layer_names(const MpiPlan& plan) {
   return names;
 }
 
+// The workloads' own layers at their shapes and default batch: forward + backward, median of 5 after a warm-up,
+// median over the ranks run together. Every rank calls it (the medians are collective).
+std::map<std::string, double> measure_layer_rates(const MpiPlan& plan) {
+  std::map<std::string, double> rates;
+  for (const auto& w : plan.layer_workloads) {
+    for (const auto& l : w.layers) {
+      const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
+      if (key.empty() || rates.contains(key)) continue;
+      rates[key] = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
+    }
+  }
+  return rates;
+}
+
 // CPU ranks: memcpy, Eigen GEMM and the codecs, every rank at once (what one rank gets while the others run).
-// Every rank calls it (the medians are collective); the profile is meaningful on rank 0.
-ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::string& command,
-                            std::ostream& out) {
+// `early_layers`: the workloads' layers measured before the collectives (measure_layer_rates); they are measured
+// again here and the faster of the two kept, so that a slowdown of the host for part of the calibration (tens of
+// seconds of another load) does not set the profile's compute. Every rank calls it (the medians are collective);
+// the profile is meaningful on rank 0.
+ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::map<std::string, double>& early_layers,
+                            const std::string& command, std::ostream& out) {
   const bool root = world.rank == 0;
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
   HostRates r;
@@ -140,14 +158,11 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     r.codec_bytes_per_s[f.name] =
         mpi_median(2.0 / (1.0 / rate.encode_bytes_per_s + 1.0 / rate.decode_bytes_per_s));
   }
-  // the workloads' own layers, at their shapes and default batch
+  // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
-  for (const auto& w : plan.layer_workloads) {
-    for (const auto& l : w.layers) {
-      const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
-      if (key.empty() || r.layer_flops_per_s.contains(key)) continue;
-      r.layer_flops_per_s[key] = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
-    }
+  r.layer_flops_per_s = measure_layer_rates(plan);
+  for (auto& [key, rate] : r.layer_flops_per_s) {
+    if (const auto it = early_layers.find(key); it != early_layers.end()) rate = std::max(rate, it->second);
   }
   const HostEngine engine{
       .kernels = "bitscale train's",
@@ -161,6 +176,8 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
       .comm_load = "allreduce of 2 MiB (fp32)",
+      .layer_timing = "median of 5 after a warm-up, measured before and after the collectives and the faster of the "
+                      "two kept",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),
@@ -358,6 +375,8 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   };
   // SIGINT or SIGTERM on any rank: every rank stops after the size under way
   hooks.stop = [&] { return interrupted = mpi_any(InterruptGuard::interrupted()); };
+  // the workloads' layers a first time (measure_host measures them again after the collectives)
+  const auto early_layers = measure_layer_rates(plan);
   std::vector<MpiTiming> timings;
   std::string gpu;
   if (plan.backend == "nccl") {
@@ -395,7 +414,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   const std::string command = fmt::format("bitscale calibrate --backend {}, {} ranks on {} ({}), {}", plan.backend,
                                           world.size, world.host, gpu.empty() ? cpu_model_name() : gpu, when);
   ClusterProfile c = plan.backend == "nccl" ? measure_gpu(o, world, gpu, command, out)
-                                              : measure_host(world, plan, command, out);
+                                              : measure_host(world, plan, early_layers, command, out);
   if (!root) return 0;
   c.name = o.out.empty() ? plan.backend + "-calibrated" : std::filesystem::path(o.out).stem().string();
   c.source = o.out;
