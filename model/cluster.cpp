@@ -132,7 +132,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs", "layer_rates", "reductions"});
+          "collectives", "codecs", "layer_rates", "reductions", "uncertainty"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -227,6 +227,20 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       const std::string key(k.str());
       if (key == "source") continue;
       c.layer_gflops[key] = rates.number(key, 1e9);
+    }
+  }
+  if (r.has("uncertainty")) {
+    const auto u = r.table("uncertainty");
+    u.only({"compute", "memory_bandwidth", "codecs", "node_bandwidth", "node_latency", "network_bandwidth",
+            "network_latency", "source"});
+    auto& cu = c.uncertainty;
+    for (auto [key, value] : {std::pair{"compute", &cu.compute}, std::pair{"memory_bandwidth", &cu.memory_bandwidth},
+                              std::pair{"codecs", &cu.codecs}, std::pair{"node_bandwidth", &cu.node_bandwidth},
+                              std::pair{"node_latency", &cu.node_latency},
+                              std::pair{"network_bandwidth", &cu.network_bandwidth},
+                              std::pair{"network_latency", &cu.network_latency}}) {
+      // a relative standard uncertainty beyond 1 (a factor e either way at one sigma) says nothing usable
+      *value = u.optional_number(key, 1.0, true).value_or(0.0);
     }
   }
   c.intra_node_regimes = parse_regimes(intra);
@@ -345,6 +359,20 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [key, rate] : c.layer_gflops) put(rates, c, "layer_rates", key, rate);
     put_table_source(rates, c, "layer_rates");
     doc.insert("layer_rates", std::move(rates));
+  }
+
+  if (c.uncertainty.stated()) {
+    toml::table u;
+    const auto& cu = c.uncertainty;
+    for (auto [key, value] : {std::pair{"compute", cu.compute}, std::pair{"memory_bandwidth", cu.memory_bandwidth},
+                              std::pair{"codecs", cu.codecs}, std::pair{"node_bandwidth", cu.node_bandwidth},
+                              std::pair{"node_latency", cu.node_latency},
+                              std::pair{"network_bandwidth", cu.network_bandwidth},
+                              std::pair{"network_latency", cu.network_latency}}) {
+      put(u, c, "uncertainty", key, value);
+    }
+    put_table_source(u, c, "uncertainty");
+    doc.insert("uncertainty", std::move(u));
   }
 
   toml::table coll;

@@ -28,6 +28,21 @@ struct LinkRegime {
   double latency_us = 0;
 };
 
+// How well each group of a profile's numbers is known: the relative standard uncertainty (one standard deviation
+// of the number's logarithm: 0.1 = about +-10%) of the compute rates (peak x efficiency and measured layer rates),
+// the memory bandwidth, the codec and reduction rates, the links in a node and the network (bandwidth and
+// latency apart). Shipped datasheet profiles state it; calibration derives it from its fits' residuals and its
+// repeated measurements. 0: not stated (no spread). [uncertainty], optional; predictors/uncertainty.hpp
+// propagates it through a predictor.
+struct ParameterUncertainty {
+  double compute = 0, memory_bandwidth = 0, codecs = 0;
+  double node_bandwidth = 0, node_latency = 0, network_bandwidth = 0, network_latency = 0;
+  bool stated() const {
+    return compute > 0 || memory_bandwidth > 0 || codecs > 0 || node_bandwidth > 0 || node_latency > 0 ||
+           network_bandwidth > 0 || network_latency > 0;
+  }
+};
+
 struct ClusterProfile {
   std::string name;
   std::string description;
@@ -88,6 +103,8 @@ struct ClusterProfile {
 
   // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
   std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU
+
+  ParameterUncertainty uncertainty;
 
   // where each number came from: dotted field ("gpu.memory_gib") or table ("gpu.peak_tflops") -> source
   std::map<std::string, std::string> sources;

@@ -168,7 +168,13 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algo
   }
   const ShapeKey shape{c.gpus_per_node, c.nics_per_node, c.nodes_per_leaf, c.network_topology == "rail-optimized",
                        c.oversubscription, f.ranks};
-  const CostKey key{shape, static_cast<int>(a), f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu};
+  // link capacities are linear in the two per-GPU rates and max-min fair shares are homogeneous in the
+  // capacities, so the flows are solved once per ratio of the rates, at an intra-node rate of 1 byte/s, and
+  // scaled: a bandwidth sweep or the draws of an interval that scale both links alike reuse one solution
+  const double unit = f.intra_bytes_per_s > 0 ? f.intra_bytes_per_s : 1.0;
+  scale /= unit;
+  const double intra = f.intra_bytes_per_s / unit, inter = f.inter_bytes_per_s_per_gpu / unit;
+  const CostKey key{shape, static_cast<int>(a), intra, inter};
   auto& k = cache();
   std::promise<double> promise;
   std::shared_ptr<const Topology> topo;
@@ -184,7 +190,7 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algo
   }
   try {
     if (!topo) topo = std::make_shared<const Topology>(c, f.ranks);
-    const double spb = flow_seconds_per_byte(*topo, a, f.intra_bytes_per_s, f.inter_bytes_per_s_per_gpu);
+    const double spb = flow_seconds_per_byte(*topo, a, intra, inter);
     {
       std::lock_guard lock(k.mutex);
       if (k.topologies.size() > 64) k.topologies.clear();  // graphs are large; flow results are small

@@ -84,6 +84,9 @@ struct Prediction {
   double bubble_s = 0;  // pipeline fill and drain: the compute stream idle
   double tensor_comm_s = 0, pipeline_comm_s = 0, model_parallel_comm_s = 0;  // blocking, included in comm_s
   std::shared_ptr<const TimelineDetail> timeline;  // when the scenario asked for it (timeline predictor)
+  // the step time's 90% interval from the profile's stated uncertainty (predictors/uncertainty.hpp), when asked
+  bool has_interval = false;
+  double step_time_low_s = 0, step_time_high_s = 0;
 };
 
 class Predictor {

@@ -64,7 +64,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   auto& rates = m.rates;
   const auto host = r.table("rates");
   host.only({"memcpy_bytes_per_s", "gemm_fp32_flops_per_s", "linear_flops_per_s", "conv_flops_per_s",
-             "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured"});
+             "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured", "layer_spread"});
   rates.memcpy_bytes_per_s = host.number("memcpy_bytes_per_s", 1e15);
   rates.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)] = host.number("gemm_fp32_flops_per_s", 1e18);
   rates.linear_flops_per_s = host.number("linear_flops_per_s", 1e18);
@@ -73,6 +73,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   rates.compute_during_comm = host.number("compute_during_comm", 1.0);
   rates.comm_during_compute = host.number("comm_during_compute", 1.0);
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
+  rates.layer_spread = host.optional_number("layer_spread", 10.0, true).value_or(0.0);
   for (const auto& [key, v] : {std::pair{"compute_during_comm", rates.compute_during_comm},
                                 std::pair{"comm_during_compute", rates.comm_during_compute}}) {
     if (v < 0.01) throw InputError(path, host.field(key), format_value(v), "must be in [0.01, 1]");

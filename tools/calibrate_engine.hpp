@@ -5,7 +5,7 @@
 //   codecs were timed on), collective_values (what the collectives summed), layer_timing (how the layers were timed)
 //   [rates]       memcpy_bytes_per_s, gemm_fp32_flops_per_s, linear_flops_per_s, conv_flops_per_s (the reference
 //                 layers, forward + backward), compute_during_comm, comm_during_compute, rank_skew,
-//                 contention_measured
+//                 contention_measured, layer_spread (the layer rates' spread between two measurements)
 //   [codecs]      bytes read + written per second by wire format
 //   [[layer]]     workload (file), layer (name), batch, seconds (one forward + backward as training runs it)
 //   [[collective]] op, type, bytes, median_s, min_s, max_s (slowest rank per iteration, median)

@@ -64,6 +64,13 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
                                  "backward over the fp32 GEMM rate, median over ranks run together; " + command;
   c.sources["codecs"] = e.codecs + ", median over ranks run together; " + command;
   for (const auto& [key, rate] : r.layer_flops_per_s) c.layer_gflops[key] = rate / 1e9;
+  if (r.layer_spread > 0) {
+    c.uncertainty.compute = std::min(1.0, std::max(0.01, r.layer_spread));
+    c.sources["uncertainty"] = fmt::format(
+        "compute {:.3f}: the spread of the workloads' layer rates between two measurements (before and after the "
+        "collectives), median over the layers of |ln(first / second)| / sqrt(2); memory and codecs not stated",
+        c.uncertainty.compute);
+  }
   if (!c.layer_gflops.empty()) {
     c.sources["layer_rates"] = e.layer_kernels + ", forward + backward (3x the forward FLOPs) at the shapes and "
                                "default batch of " + r.layer_workloads +
@@ -191,6 +198,16 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
       apply_allreduce_fit(c, fit, ranks, nodes,
                           fmt::format("allreduce fp32 fit over {} sizes, R^2 {:.4f}, max relative error {:.1f}%; {}",
                                       bytes.size(), fit.r_squared, 100 * fit.max_relative_error, command));
+      // the fit's residuals are the links' uncertainty: one relative standard deviation each for the bandwidth and
+      // the latency of the level measured (the network across nodes, else the node's links)
+      const double spread = std::max(fit.relative_rms, 0.01);
+      (nodes > 1 ? c.uncertainty.network_bandwidth : c.uncertainty.node_bandwidth) = spread;
+      (nodes > 1 ? c.uncertainty.network_latency : c.uncertainty.node_latency) = spread;
+      const auto before = c.sources.find("uncertainty");
+      c.sources["uncertainty"] = fmt::format(
+          "calibrated: {} bandwidth and latency {:.3f} each, the relative RMS residual of the allreduce fp32 fit; {}",
+          nodes > 1 ? "network" : "node link", spread,
+          before != c.sources.end() ? before->second : "compute, memory and codecs not stated");
       if (nodes == 1) {
         // one host: the network is not measured; it is given the host's links so predictions stay defined
         c.nics_per_node = c.gpus_per_node;

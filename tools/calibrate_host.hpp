@@ -30,6 +30,9 @@ struct HostRates {
   std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written
   std::map<std::string, double> layer_flops_per_s;   // by layer_shape_key, forward + backward
   std::string layer_workloads;                       // whose layers, for the source
+  // the workloads' layer rates measured twice (before and after the collectives): the standard deviation of one
+  // measurement's logarithm, the median over the layers of |ln(first / second)| / sqrt(2); 0: not measured
+  double layer_spread = 0;
 };
 
 // The words a profile's sources use for who measured.

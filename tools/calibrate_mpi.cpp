@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 
@@ -161,8 +162,16 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
   r.layer_flops_per_s = measure_layer_rates(plan);
+  std::vector<double> spreads;
   for (auto& [key, rate] : r.layer_flops_per_s) {
-    if (const auto it = early_layers.find(key); it != early_layers.end()) rate = std::max(rate, it->second);
+    if (const auto it = early_layers.find(key); it != early_layers.end()) {
+      spreads.push_back(std::abs(std::log(rate / it->second)) / std::sqrt(2.0));
+      rate = std::max(rate, it->second);
+    }
+  }
+  if (!spreads.empty()) {
+    std::sort(spreads.begin(), spreads.end());
+    r.layer_spread = spreads[spreads.size() / 2];
   }
   const HostEngine engine{
       .kernels = "bitscale train's",

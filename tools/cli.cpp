@@ -9,7 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -33,11 +35,15 @@
 #include "model/topology_collectives.hpp"
 #include "model/workload.hpp"
 #include "predictors/predictor.hpp"
+#include "predictors/uncertainty.hpp"
 #include "tools/calibrate_command.hpp"
 #include "tools/train_command.hpp"
 #include "tools/validate_command.hpp"
 #include "tools/codec_commands.hpp"
+#include "tools/html_report.hpp"
 #include "tools/interrupt.hpp"
+#include "tools/plan_command.hpp"
+#include "tools/plot.hpp"
 #include "tools/report.hpp"
 #include "tools/trace.hpp"
 
@@ -82,9 +88,12 @@ struct GridOptions {
   std::string trace;
   std::string tensor_parallel = "1", pipeline_parallel = "1", microbatches;
   bool model_parallel_fc = false;
+  std::string plot;
+  std::string detail_gpus;  // report: the GPU count of the step drawn as a timeline
   bool explain = false;
   bool max_batch = false;
   bool resume = false;
+  bool uncertainty = false;
 };
 
 void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
@@ -125,6 +134,9 @@ void add_grid_options(CLI::App* cmd, GridOptions& o, bool lists) {
   cmd->add_flag("--model-parallel-fc", o.model_parallel_fc,
                 "timeline: split linear layers over the data-parallel GPUs, exchanging activations in the wire "
                 "precision");
+  cmd->add_flag("--uncertainty", o.uncertainty,
+                "add each configuration's 90% interval of the step time and throughput, from the profile's stated "
+                "uncertainty ([uncertainty]) sampled 64 times: +/- in tables, low and high columns in CSV and JSON");
   cmd->add_option("--out,-o", o.out, "write the output to this file (atomically) instead of stdout");
 }
 
@@ -148,8 +160,34 @@ struct Grid {
   std::int64_t tensor_parallel = 1, pipeline_parallel = 1;
   std::optional<std::int64_t> microbatches;
   bool model_parallel_fc = false;
+  bool uncertainty = false;
   std::unique_ptr<Predictor> predictor;
 };
+
+// One configuration of the grid as a scenario, on `cluster` (the grid's profile with its bandwidth applied).
+Scenario make_scenario(const Grid& g, const ClusterProfile& cluster, std::int64_t gpus, const WireFormat& precision,
+                       ComputePrecision compute, std::int64_t batch) {
+  Scenario s;
+  s.workload = &g.workload;
+  s.cluster = &cluster;
+  s.gpus = gpus;
+  s.precision = precision;
+  s.compute = compute;
+  s.storage = g.storage.value_or(default_storage(compute));
+  s.optimizer = g.optimizer;
+  s.batch = batch;
+  s.bucket_bytes = g.bucket_bytes;
+  s.algorithm = g.algorithm;
+  s.overlap = g.overlap;
+  s.first_bucket_bytes = g.first_bucket_bytes;
+  s.codec_stream = g.codec_stream;
+  s.record_timeline = g.record_timeline;
+  s.tensor_parallel = g.tensor_parallel;
+  s.pipeline_parallel = g.pipeline_parallel;
+  s.microbatches = g.microbatches.value_or(g.pipeline_parallel > 1 ? 4 * g.pipeline_parallel : 1);
+  s.model_parallel_fc = g.model_parallel_fc;
+  return s;
+}
 
 std::size_t grid_size(const Grid& g) {
   return g.bandwidths.size() * g.computes.size() * g.precisions.size() * g.gpus.size() * g.batches.size();
@@ -186,6 +224,7 @@ Grid parse_grid(const GridOptions& o) {
   g.pipeline_parallel = parse_int("--pipeline-parallel", o.pipeline_parallel, 1, kMaxGpus);
   if (!o.microbatches.empty()) g.microbatches = parse_int("--microbatches", o.microbatches, 1, 1'000'000'000);
   g.model_parallel_fc = o.model_parallel_fc;
+  g.uncertainty = o.uncertainty || o.explain;
   if ((g.tensor_parallel > 1 || g.pipeline_parallel > 1 || g.microbatches || g.model_parallel_fc) &&
       o.predictor == "alpha-beta") {
     throw InputError("", "--predictor", o.predictor,
@@ -227,25 +266,7 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
     r /= n_prec;
     const auto compute = g.computes[r % n_comp];
     const auto& cluster = clusters[r / n_comp];
-    Scenario s;
-    s.workload = &g.workload;
-    s.cluster = &cluster;
-    s.gpus = gpus;
-    s.precision = precision;
-    s.compute = compute;
-    s.storage = g.storage.value_or(default_storage(compute));
-    s.optimizer = g.optimizer;
-    s.batch = batch;
-    s.bucket_bytes = g.bucket_bytes;
-    s.algorithm = g.algorithm;
-    s.overlap = g.overlap;
-    s.first_bucket_bytes = g.first_bucket_bytes;
-    s.codec_stream = g.codec_stream;
-    s.record_timeline = g.record_timeline;
-    s.tensor_parallel = g.tensor_parallel;
-    s.pipeline_parallel = g.pipeline_parallel;
-    s.microbatches = g.microbatches.value_or(g.pipeline_parallel > 1 ? 4 * g.pipeline_parallel : 1);
-    s.model_parallel_fc = g.model_parallel_fc;
+    Scenario s = make_scenario(g, cluster, gpus, precision, compute, batch);
     auto p = g.predictor->predict(s);
     if (g.max_batch) {
       if (p.max_batch < 1) {
@@ -256,6 +277,7 @@ std::vector<Prediction> run_grid(const Grid& g, std::ostream& err, bool progress
       s.batch = p.max_batch;
       p = g.predictor->predict(s);
     }
+    if (g.uncertainty) add_interval(p, *g.predictor, s);
     out[i] = std::move(p);
   };
   const std::size_t threads =
@@ -419,6 +441,26 @@ std::string explain(const Grid& g, const Prediction& p) {
     o << fmt::format("  memory      {:.2f} GiB of {:.2f} GiB per GPU; the largest batch that fits is {}\n",
                      p.memory_per_gpu_bytes / gib(1), p.gpu_memory_bytes / gib(1), p.max_batch);
   }
+  // what moves the step time: elasticities, and how sure it is
+  const Scenario s = make_scenario(g, cluster, p.gpus, wire, compute, p.batch);
+  o << "\nSensitivity: d log(step time) / d log(parameter), +-5% central differences; +1% of the parameter moves the "
+       "step time by this many %\n";
+  for (const auto& e : elasticities(*g.predictor, s)) {
+    o << fmt::format("  {:<18} {:+.3f}\n", e.parameter, e.value);
+  }
+  const auto& u = cluster.uncertainty;
+  if (u.stated()) {
+    o << fmt::format("\nUncertainty stated by the profile (one standard deviation, relative): compute {:.0f}%, memory "
+                     "bandwidth {:.0f}%, codecs {:.0f}%, node links {:.0f}% / latency {:.0f}%, network {:.0f}% / latency "
+                     "{:.0f}%; 64 draws give the 90% interval of the step time {:.3f} .. {:.3f} ms\n",
+                     100 * u.compute, 100 * u.memory_bandwidth, 100 * u.codecs, 100 * u.node_bandwidth,
+                     100 * u.node_latency, 100 * u.network_bandwidth, 100 * u.network_latency,
+                     p.step_time_low_s * 1e3, p.step_time_high_s * 1e3);
+    const auto it = cluster.sources.find("uncertainty");
+    if (it != cluster.sources.end()) o << "  source: " << it->second << "\n";
+  } else {
+    o << "\nUncertainty: the profile states none ([uncertainty]), so the prediction has no interval\n";
+  }
   return o.str();
 }
 
@@ -434,10 +476,11 @@ std::string grid_fingerprint(const GridOptions& o, const Grid& g) {
   return fmt::format(
       "bitscale {} sweep\nworkload={}\n{}cluster={}\n{}\ngpus={}\nprecision={}\ncompute={}\nstorage={}\n"
       "optimizer={}\nbatch={}\nbandwidth={}\nbucket={}\nfirst_bucket={}\npredictor={}\nalgorithm={}\noverlap={}\n"
-      "codec_stream={}\ntensor={}\npipeline={}\nmicrobatches={}\nmodel_parallel_fc={}\nmax_batch={}\n",
+      "codec_stream={}\ntensor={}\npipeline={}\nmicrobatches={}\nmodel_parallel_fc={}\nmax_batch={}\nuncertainty={}\n",
       kVersion, o.workload, layers, o.cluster, to_toml(g.cluster), o.gpus, o.precision, o.compute, o.storage,
       o.optimizer, o.batch, o.bandwidth, o.bucket, o.first_bucket, o.predictor, o.algorithm, o.overlap,
-      o.codec_stream, o.tensor_parallel, o.pipeline_parallel, o.microbatches, o.model_parallel_fc, o.max_batch);
+      o.codec_stream, o.tensor_parallel, o.pipeline_parallel, o.microbatches, o.model_parallel_fc, o.max_batch,
+      o.uncertainty);
 }
 
 int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
@@ -447,7 +490,7 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   const auto fingerprint = grid_fingerprint(o, grid);
   const std::size_t total = grid_size(grid);
   std::ostringstream header;
-  write_predictions_csv(header, std::span<const Prediction>(), true);
+  write_predictions_csv_header(header, grid.uncertainty);
   std::size_t done = 0;
   std::error_code ec;
   if (o.resume && !fs::exists(partial, ec)) {
@@ -558,10 +601,24 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   if (o.resume && (o.out.empty() || format != Format::csv)) {
     throw InputError("", "--resume", "", "goes with --out FILE.csv (and --format csv)");
   }
-  if (format == Format::csv && !o.out.empty() && o.explain == false && o.trace.empty()) {
+  if (!o.plot.empty()) {
+    check_output_path(o.plot, "--plot");
+    constexpr std::size_t kMaxPlotted = 100'000;
+    if (configurations > kMaxPlotted) {
+      throw InputError("", "--plot", o.plot,
+                       fmt::format("plots at most {} configurations ({} asked): narrow the lists", kMaxPlotted,
+                                   configurations));
+    }
+    if (o.resume) throw InputError("", "--plot", o.plot, "goes without --resume (a plot needs every row at once)");
+  }
+  if (format == Format::csv && !o.out.empty() && o.explain == false && o.trace.empty() && o.plot.empty()) {
     return sweep_to_file(grid, o, err);
   }
   const auto rows = run_grid(grid, err, ::isatty(STDERR_FILENO) == 1);
+  if (!o.plot.empty()) {
+    write_file_atomically(o.plot, speedup_svg(rows), "--plot");
+    err << fmt::format("bitscale: wrote the speedup plot ({} series) to {}\n", speedup_series(rows).size(), o.plot);
+  }
   auto write_trace = [&] {
     if (o.trace.empty()) return;
     write_file_atomically(o.trace, chrome_trace_json(rows.front(), grid.workload), "--trace");
@@ -586,6 +643,45 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   }
   write_trace();
   emit(text, o.out, out, err, rows.size());
+  return 0;
+}
+
+int cmd_report(const GridOptions& o, const std::vector<std::string>& args, std::ostream& err) {
+  if (o.out.empty()) throw InputError("", "--out", "", "names the HTML file to write (e.g. --out report.html)");
+  check_output_path(o.out, "--out");
+  auto grid = parse_grid(o);
+  grid.uncertainty = true;
+  constexpr std::size_t kMaxRows = 5000;
+  if (grid_size(grid) > kMaxRows) {
+    throw InputError("", "configurations", std::to_string(grid_size(grid)),
+                     fmt::format("more than {} rows for one report: narrow the lists", kMaxRows));
+  }
+  const auto rows = run_grid(grid, err, false);
+  // the step drawn: the first precision, compute, bandwidth and batch at --detail-gpus (default: the most GPUs)
+  const auto gpus = o.detail_gpus.empty() ? *std::max_element(grid.gpus.begin(), grid.gpus.end())
+                                          : parse_int("--detail-gpus", o.detail_gpus, 1, kMaxGpus);
+  ClusterProfile cluster = grid.cluster;
+  if (grid.bandwidths.front()) cluster.set_inter_node_gbps_per_gpu(*grid.bandwidths.front());
+  Scenario s = make_scenario(grid, cluster, gpus, grid.precisions.front(), grid.computes.front(), grid.batches.front());
+  if (grid.max_batch) s.batch = std::max<std::int64_t>(1, grid.predictor->predict(s).max_batch);
+  s.record_timeline = true;
+  ReportInput in;
+  in.detail = grid.predictor->predict(s);
+  add_interval(in.detail, *grid.predictor, s);
+  in.sensitivity = elasticities(*grid.predictor, s);
+  in.rows = rows;
+  in.workload = &grid.workload;
+  in.cluster = &grid.cluster;
+  in.command = "bitscale";
+  for (const auto& a : args) in.command += " " + a;
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  in.date = fmt::format("{:04}-{:02}-{:02} {:02}:{:02}", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
+                        utc.tm_min);
+  write_file_atomically(o.out, html_report(in), "--out");
+  err << fmt::format("bitscale: wrote the report ({} configurations, the step of {} GPUs) to {}\n", rows.size(), gpus,
+                     o.out);
   return 0;
 }
 
@@ -765,6 +861,17 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   sweep->add_option("--format,-f", sweep_opts.format, "csv or json")->capture_default_str();
   sweep->add_flag("--resume", sweep_opts.resume,
                   "continue an interrupted sweep from its FILE.csv.partial (same options)");
+  sweep->add_option("--plot", sweep_opts.plot,
+                    "also draw speedup against GPUs as SVG: a line per precision (and bandwidth, compute, batch), the "
+                    "ideal line, log-scaled axes");
+
+  GridOptions report_opts;
+  auto* report = app.add_subcommand(
+      "report", "a self-contained HTML report: predictions with 90% intervals, the speedup plot, the timeline of one "
+                "step, what moves it, the workload and the profile with its sources");
+  add_grid_options(report, report_opts, true);
+  report->add_option("--detail-gpus", report_opts.detail_gpus,
+                     "GPU count of the step drawn as a timeline (default: the largest of --gpus)");
 
   CollectiveOptions coll_opts;
   auto* coll = app.add_subcommand("collective", "time, algbw and busbw of one collective (alpha-beta model)");
@@ -805,6 +912,8 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   add_train_command(app, train_opts);
   ValidateOptions validate_opts;
   add_validate_command(app, validate_opts);
+  PlanOptions plan_opts;
+  add_plan_command(app, plan_opts);
 
   auto* predictors = app.add_subcommand("predictors", "list the predictors");
   auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
@@ -857,6 +966,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   try {
     if (predict->parsed()) return cmd_predict(predict_opts, out, err);
     if (sweep->parsed()) return cmd_predict(sweep_opts, out, err);
+    if (report->parsed()) return cmd_report(report_opts, args, err);
     if (coll->parsed()) return cmd_collective(coll_opts, out);
     if (workload_list->parsed()) return cmd_workload_list(out);
     if (workload_show->parsed()) return cmd_workload_show(workload_name, workload_format, out);
@@ -866,6 +976,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (calibrate_opts.command->parsed()) return run_calibrate(calibrate_opts, out, err);
     if (train_opts.command->parsed()) return run_train(train_opts, out, err);
     if (validate_opts.command->parsed()) return run_validate(validate_opts, out, err);
+    if (plan_opts.command->parsed()) return run_plan(plan_opts, out, err);
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
       out << fmt::format("bitscale {}, CUDA {}{}\n", kVersion, cuda_compiled() ? "compiled" : "not compiled",

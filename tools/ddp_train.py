@@ -761,7 +761,11 @@ def calibrate(args):
 
         # the workloads' layers a second time: the faster of the two measurements is kept (a slowdown of the host
         # for part of the calibration must not set the profile's compute)
-        layers = [{**l, "seconds": min(l["seconds"], s)} for l, s in zip(early_layers, time_layers())]
+        late = time_layers()
+        layers = [{**l, "seconds": min(l["seconds"], s)} for l, s in zip(early_layers, late)]
+        # the spread of one measurement: the median over layers of |ln(first / second)| / sqrt(2)
+        spreads = sorted(abs(math.log(l["seconds"] / s)) / math.sqrt(2) for l, s in zip(early_layers, late))
+        layer_spread = spreads[len(spreads) // 2] if spreads else 0.0
         for l in layers:
             say(f"  layer {l['name']} {l['layer']:<8} batch {l['batch']:>4}: {l['seconds'] * 1e3:8.3f} ms forward + "
                 f"backward")
@@ -810,6 +814,7 @@ def calibrate(args):
             f"compute_during_comm = {during_comm!r}",
             f"comm_during_compute = {comm_during!r}",
             f"rank_skew = {rank_skew!r}",
+            f"layer_spread = {layer_spread!r}",
             f"contention_measured = {'true' if group.size > 1 else 'false'}",
             "",
             "[codecs]",

@@ -16,7 +16,7 @@
 namespace bitscale {
 
 std::vector<Field> prediction_fields(const Prediction& p) {
-  return {
+  std::vector<Field> fields{
       {"workload", p.workload},
       {"cluster", p.cluster},
       {"gpus", p.gpus},
@@ -60,6 +60,15 @@ std::vector<Field> prediction_fields(const Prediction& p) {
       {"algorithm", p.algorithm},
       {"predictor", p.predictor},
   };
+  if (p.has_interval) {
+    // throughput is samples over the step time: its interval is the step time's, inverted
+    const double samples = p.throughput_samples_per_s * p.step_time_s;
+    fields.insert(fields.end(), {{"step_time_low_s", p.step_time_low_s},
+                                 {"step_time_high_s", p.step_time_high_s},
+                                 {"throughput_low_samples_per_s", samples / p.step_time_high_s},
+                                 {"throughput_high_samples_per_s", samples / p.step_time_low_s}});
+  }
+  return fields;
 }
 
 Format parse_format(std::string_view text) {
@@ -142,6 +151,12 @@ void write_prediction_table(std::ostream& out, const Prediction& p) {
   line("inter-node bandwidth", fmt::format("{:g} Gb/s per GPU", p.bandwidth_gbps));
   line("step time", fmt::format("{} ms ({} overlap; none: {} ms, perfect: {} ms)", ms(p.step_time_s), p.overlap,
                                 ms(p.step_time_no_overlap_s), ms(p.step_time_perfect_overlap_s)));
+  if (p.has_interval) {
+    line("  90% interval", fmt::format("{} .. {} ms (+{:.1f}% / -{:.1f}%), from the profile's stated uncertainty",
+                                       ms(p.step_time_low_s), ms(p.step_time_high_s),
+                                       100.0 * (p.step_time_high_s / p.step_time_s - 1),
+                                       100.0 * (1 - p.step_time_low_s / p.step_time_s)));
+  }
   line("compute", fmt::format("{} ms (forward {}, backward {}, optimizer {})", ms(p.compute_s), ms(p.forward_s),
                               ms(p.backward_s), ms(p.optimizer_s)));
   line("communication", fmt::format("{} ms in {} bucket{} of {}, {} on the wire per step", ms(p.comm_s), p.buckets,
@@ -164,13 +179,18 @@ void write_predictions_table(std::ostream& out, std::span<const Prediction> rows
   out << fmt::format("{} on {}, batch {} per GPU, compute {}, storage {}, optimizer {}, predictor {}, overlap {}\n",
                      first.workload, first.cluster, first.batch, first.compute, first.storage, first.optimizer,
                      first.predictor, first.overlap);
-  out << fmt::format("{:>6} {:>10} {:>10} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>8} {:>6} {:>9} {:<16}\n", "gpus",
-                     "precision", "bw Gb/s", "compute", "step ms", "comm ms", "exposed", "codec", "samples/s",
-                     "speedup", "eff", "mem GiB", "algorithm");
+  const bool intervals = first.has_interval;
+  out << fmt::format("{:>6} {:>10} {:>10} {:>8} {:>10} {}{:>9} {:>9} {:>8} {:>12} {:>8} {:>6} {:>9} {:<16}\n", "gpus",
+                     "precision", "bw Gb/s", "compute", "step ms", intervals ? fmt::format("{:>16} ", "90% +/-") : "",
+                     "comm ms", "exposed", "codec", "samples/s", "speedup", "eff", "mem GiB", "algorithm");
   for (const auto& p : rows) {
-    out << fmt::format("{:>6} {:>10} {:>10g} {:>8} {:>10.2f} {:>9.2f} {:>9.2f} {:>8.2f} {:>12.1f} {:>8.2f} {:>5.1f}% "
+    const std::string spread =
+        intervals ? fmt::format("{:>16} ", fmt::format("+{:.2f}/-{:.2f}", (p.step_time_high_s - p.step_time_s) * 1e3,
+                                                       (p.step_time_s - p.step_time_low_s) * 1e3))
+                  : "";
+    out << fmt::format("{:>6} {:>10} {:>10g} {:>8} {:>10.2f} {}{:>9.2f} {:>9.2f} {:>8.2f} {:>12.1f} {:>8.2f} {:>5.1f}% "
                        "{:>8.1f}{} {:<16}\n",
-                       p.gpus, p.precision, p.bandwidth_gbps, p.compute, p.step_time_s * 1e3, p.comm_s * 1e3,
+                       p.gpus, p.precision, p.bandwidth_gbps, p.compute, p.step_time_s * 1e3, spread, p.comm_s * 1e3,
                        p.exposed_comm_s * 1e3, p.codec_s * 1e3, p.throughput_samples_per_s, p.speedup,
                        100.0 * p.efficiency, p.memory_per_gpu_bytes / (1024.0 * 1024 * 1024),
                        p.fits_in_memory ? " " : "!", p.algorithm);
@@ -231,9 +251,15 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
                         [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
+void write_predictions_csv_header(std::ostream& out, bool intervals) {
+  Prediction shape;
+  shape.has_interval = intervals;
+  write_csv_header(out, prediction_fields(shape));
+}
+
 void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, bool header) {
   // one prediction's fields at a time: a sweep may hold millions of rows
-  if (header) write_csv_header(out, prediction_fields(Prediction{}));
+  if (header) write_csv_header(out, prediction_fields(rows.empty() ? Prediction{} : rows.front()));
   for (const auto& p : rows) write_csv_row(out, prediction_fields(p));
 }
 

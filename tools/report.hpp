@@ -37,8 +37,12 @@ void write_file_atomically(const std::string& path, std::string_view text, std::
 void write_file_atomically(const std::string& path, std::string_view field,
                            const std::function<void(std::ostream&)>& write);
 
-// CSV of predictions, row by row (the same columns as write_csv over prediction_fields).
+// CSV of predictions, row by row (the same columns as write_csv over prediction_fields; the header from the first
+// row: with its interval columns when it has an interval).
 void write_predictions_csv(std::ostream& out, std::span<const Prediction> rows, bool header = true);
+// The header alone, with or without the interval columns (step_time_low_s, step_time_high_s,
+// throughput_low_samples_per_s, throughput_high_samples_per_s).
+void write_predictions_csv_header(std::ostream& out, bool intervals);
 // The checks write_file_atomically makes before writing (a name, not a directory, an existing directory...).
 void check_output_path(const std::string& path, std::string_view field);
 

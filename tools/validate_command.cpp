@@ -19,6 +19,7 @@
 #include "model/parse.hpp"
 #include "model/topology_collectives.hpp"
 #include "predictors/predictor.hpp"
+#include "predictors/uncertainty.hpp"
 #include "tools/report.hpp"
 #include "tools/run_csv.hpp"
 
@@ -31,6 +32,7 @@ struct Row {
   double measured_s = 0, predicted_s = 0, error = 0;
   double measured_compute_s = 0, predicted_compute_s = 0, compute_error = 0;
   double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
+  double low_s = 0, high_s = 0;  // the predicted step's 90% interval; 0: the profile states no uncertainty
 };
 
 // CSV fields with RFC 4180 quotes ("a, b" and "" for a quote); throws on an unterminated quote.
@@ -242,7 +244,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     }
     return *slot;
   };
-  auto predict = [&](const Run& r) {
+  auto scenario_of = [&](const Run& r) {
     Scenario s;
     s.cluster = &profile_for(r);
     // the run's ranks per node must be the profile's (a node holds min(ranks, gpus per node) of them)
@@ -263,8 +265,11 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     s.bucket_bytes = r.bucket_bytes;
     s.first_bucket_bytes = r.first_bucket_bytes;
     s.codec_stream = CodecStream::compute;
+    return s;
+  };
+  auto predict = [&](const Run& r) {
     try {
-      return predictor->predict(s);
+      return predictor->predict(scenario_of(r));
     } catch (const InputError& e) {
       throw InputError(r.source, "run", r.id, e.what());
     }
@@ -277,6 +282,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     row.run = &r;
     row.measured_s = r.median_step_s();
     row.predicted_s = p.step_time_s;
+    // the 90% interval from the profile's stated uncertainty (none stated: no interval)
+    if (profile_for(r).uncertainty.stated()) {
+      const auto i = step_time_interval(*predictor, scenario_of(r));
+      row.low_s = std::min(i.low_s, p.step_time_s);
+      row.high_s = std::max(i.high_s, p.step_time_s);
+    }
     row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
     row.measured_compute_s = r.median_compute_s();
     row.predicted_compute_s = p.compute_s;
@@ -311,8 +322,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   std::ostringstream csv;
   csv << "engine,run,workload,ranks,nodes,rate_mbit,cluster,precision,batch,measured_step_s,predicted_step_s,"
          "step_error,measured_compute_s,predicted_compute_s,compute_error,measured_speedup,predicted_speedup,"
-         "speedup_error\n";
+         "speedup_error,predicted_low_s,predicted_high_s\n";
   std::vector<double> errors, speedup_errors, compute_errors;
+  std::size_t with_interval = 0, inside = 0;
   for (const auto& row : rows) {
     const Run& r = *row.run;
     const auto stem = std::filesystem::path(r.workload).stem().string();
@@ -324,13 +336,19 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
                        sp ? fmt::format("{:.2f}", row.predicted_speedup) : "-",
                        sp ? fmt::format("{:.1f}%", 100 * row.speedup_error) : "-",
                        ce ? fmt::format("{:.1f}%", 100 * row.compute_error) : "-");
-    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{}\n", r.engine,
+    const bool interval = row.high_s > 0;
+    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n", r.engine,
                        r.id, r.workload, r.ranks, r.nodes, r.rate_mbit, r.cluster, r.precision, r.batch, row.measured_s,
                        row.predicted_s, row.error, row.measured_compute_s, row.predicted_compute_s,
                        ce ? fmt::format("{:.6g}", row.compute_error) : "",
                        sp ? fmt::format("{:.6g}", row.measured_speedup) : "",
                        sp ? fmt::format("{:.6g}", row.predicted_speedup) : "",
-                       sp ? fmt::format("{:.6g}", row.speedup_error) : "");
+                       sp ? fmt::format("{:.6g}", row.speedup_error) : "",
+                       interval ? fmt::format("{:.6g}", row.low_s) : "", interval ? fmt::format("{:.6g}", row.high_s) : "");
+    if (interval) {
+      ++with_interval;
+      if (row.measured_s >= row.low_s && row.measured_s <= row.high_s) ++inside;
+    }
     errors.push_back(row.error);
     if (ce) compute_errors.push_back(row.compute_error);
     if (sp) speedup_errors.push_back(row.speedup_error);
@@ -356,6 +374,11 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} runs with a one-rank fp32 baseline\n",
                        100 * median_of(speedup_errors),
                        100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size());
+  }
+  if (with_interval > 0) {
+    out << fmt::format("# 90% intervals (the profiles' stated uncertainty): the measured step inside for {} of {} runs "
+                       "({:.0f}%)\n",
+                       inside, with_interval, 100.0 * static_cast<double>(inside) / static_cast<double>(with_interval));
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
   if (100 * median_of(errors) > max_median) {

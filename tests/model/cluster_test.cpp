@@ -92,6 +92,9 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"memory_gib = 80", "memory_gib = 80\nrank_skew = 11", "gpu.rank_skew = '11'"},
       {"[node]", "[reductions]\nfp17 = 0.5\n[node]", "reductions.fp17"},
       {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
+      {"compute = 0.3", "compute = 1.5", "uncertainty.compute = '1.5': must be <= 1"},
+      {"compute = 0.3", "compute = -0.1", "uncertainty.compute = '-0.1"},
+      {"compute = 0.3", "computing = 0.3", "unknown key"},
   };
   for (const auto& c : cases) {
     const auto message = error_of(replace(good, c.from, c.to));
@@ -145,6 +148,9 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.layer_gflops, c.layer_gflops);
     EXPECT_EQ(back.reduction_gbyte_per_s, c.reduction_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);
+    EXPECT_EQ(back.uncertainty.compute, c.uncertainty.compute);
+    EXPECT_EQ(back.uncertainty.network_latency, c.uncertainty.network_latency);
+    EXPECT_EQ(back.uncertainty.node_bandwidth, c.uncertainty.node_bandwidth);
     EXPECT_EQ(back.sources, c.sources);
     expect_sourced(toml::parse(text), std::string(n) + " written: ", false);
   }
