@@ -170,7 +170,8 @@ double cached_seconds_per_byte(const ClusterProfile& c, const Fabric& f_in, Algo
                        c.oversubscription, f.ranks};
   // link capacities are linear in the two per-GPU rates and max-min fair shares are homogeneous in the
   // capacities, so the flows are solved once per ratio of the rates, at an intra-node rate of 1 byte/s, and
-  // scaled: a bandwidth sweep or the draws of an interval that scale both links alike reuse one solution
+  // scaled: rates that differ only by a common factor (the draws of an interval, predictors/uncertainty.hpp)
+  // reuse one solution
   const double unit = f.intra_bytes_per_s > 0 ? f.intra_bytes_per_s : 1.0;
   scale /= unit;
   const double intra = f.intra_bytes_per_s / unit, inter = f.inter_bytes_per_s_per_gpu / unit;

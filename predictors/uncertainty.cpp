@@ -56,11 +56,14 @@ class Normal {
   bool has_spare_ = false;
 };
 
-// A link bandwidth's log-multiplier rounded to a grid of 0.05 (5%): the flow model solves the links once per ratio of
-// the two bandwidths (model/topology_collectives.cpp), which takes a tenth of a second at 65,536 GPUs; on the grid
-// the draws share a few ratios. The rounding adds a spread of 0.05 / sqrt(12) = 0.014 to the log, nothing beside
-// the 0.1-0.3 a profile states.
-double on_grid(double log_multiplier) { return 0.05 * std::round(log_multiplier / 0.05); }
+// A link bandwidth's log-multiplier rounded to a grid of a fifth of its standard deviation sigma, at most 0.05 (5%):
+// the flow model solves the links once per pair of link rates up to scale (model/topology_collectives.cpp), which
+// takes a tenth of a second at 65,536 GPUs; on the grid the draws share a few dozen ratios. The rounding adds a
+// spread of step / sqrt(12) <= 0.058 sigma to the log: the interval widens by under 0.2%.
+double on_grid(double log_multiplier, double sigma) {
+  const double step = std::min(0.05, sigma / 5);
+  return step > 0 ? step * std::round(log_multiplier / step) : log_multiplier;
+}
 
 // The q-quantile of sorted values, linear between neighbours.
 double quantile(const std::vector<double>& sorted, double q) {
@@ -89,9 +92,9 @@ StepTimeInterval step_time_interval(const Predictor& p, const Scenario& s, int s
     m.compute = std::exp(u.compute * normal());
     m.memory_bandwidth = std::exp(u.memory_bandwidth * normal());
     m.codecs = std::exp(u.codecs * normal());
-    m.node_bandwidth = std::exp(on_grid(u.node_bandwidth * normal()));
+    m.node_bandwidth = std::exp(on_grid(u.node_bandwidth * normal(), u.node_bandwidth));
     m.node_latency = std::exp(u.node_latency * normal());
-    m.network_bandwidth = std::exp(on_grid(u.network_bandwidth * normal()));
+    m.network_bandwidth = std::exp(on_grid(u.network_bandwidth * normal(), u.network_bandwidth));
     m.network_latency = std::exp(u.network_latency * normal());
     const ClusterProfile c = scaled(*s.cluster, m);
     draw.cluster = &c;

@@ -68,7 +68,8 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
     c.uncertainty.compute = std::min(1.0, std::max(0.01, r.layer_spread));
     c.sources["uncertainty"] = fmt::format(
         "compute {:.3f}: the spread of the workloads' layer rates between two measurements (before and after the "
-        "collectives), median over the layers of |ln(first / second)| / sqrt(2); memory and codecs not stated",
+        "collectives), median over the layers of |ln(first / second)| / (0.6745 sqrt 2); memory and codecs not "
+        "stated",
         c.uncertainty.compute);
   }
   if (!c.layer_gflops.empty()) {

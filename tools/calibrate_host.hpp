@@ -31,7 +31,8 @@ struct HostRates {
   std::map<std::string, double> layer_flops_per_s;   // by layer_shape_key, forward + backward
   std::string layer_workloads;                       // whose layers, for the source
   // the workloads' layer rates measured twice (before and after the collectives): the standard deviation of one
-  // measurement's logarithm, the median over the layers of |ln(first / second)| / sqrt(2); 0: not measured
+  // measurement's logarithm, the median over the layers of |ln(first / second)| / (0.6745 sqrt 2) (the median of
+  // |z| is 0.6745 for z standard normal); 0: not measured
   double layer_spread = 0;
 };
 

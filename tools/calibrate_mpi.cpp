@@ -165,13 +165,15 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   std::vector<double> spreads;
   for (auto& [key, rate] : r.layer_flops_per_s) {
     if (const auto it = early_layers.find(key); it != early_layers.end()) {
-      spreads.push_back(std::abs(std::log(rate / it->second)) / std::sqrt(2.0));
+      spreads.push_back(std::abs(std::log(rate / it->second)));
       rate = std::max(rate, it->second);
     }
   }
   if (!spreads.empty()) {
     std::sort(spreads.begin(), spreads.end());
-    r.layer_spread = spreads[spreads.size() / 2];
+    // ln(first / second) of two measurements of spread sigma is normal with deviation sqrt(2) sigma; the median of
+    // its magnitude is 0.6745 sqrt(2) sigma
+    r.layer_spread = spreads[spreads.size() / 2] / (0.6745 * std::sqrt(2.0));
   }
   const HostEngine engine{
       .kernels = "bitscale train's",

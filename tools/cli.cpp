@@ -601,6 +601,7 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
   if (o.resume && (o.out.empty() || format != Format::csv)) {
     throw InputError("", "--resume", "", "goes with --out FILE.csv (and --format csv)");
   }
+  if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
   if (!o.plot.empty()) {
     check_output_path(o.plot, "--plot");
     constexpr std::size_t kMaxPlotted = 100'000;
@@ -625,7 +626,6 @@ int cmd_predict(const GridOptions& o, std::ostream& out, std::ostream& err) {
     err << fmt::format("bitscale: wrote the timeline of one step ({} events) to {}\n",
                        rows.front().timeline->graph.tasks().size(), o.trace);
   };
-  if (o.explain && format != Format::table) throw InputError("", "--explain", "", "goes with --format table");
   if (format == Format::csv) {  // streamed: a sweep may hold millions of rows
     if (o.out.empty()) {
       write_predictions_csv(out, rows);

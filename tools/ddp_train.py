@@ -763,8 +763,9 @@ def calibrate(args):
         # for part of the calibration must not set the profile's compute)
         late = time_layers()
         layers = [{**l, "seconds": min(l["seconds"], s)} for l, s in zip(early_layers, late)]
-        # the spread of one measurement: the median over layers of |ln(first / second)| / sqrt(2)
-        spreads = sorted(abs(math.log(l["seconds"] / s)) / math.sqrt(2) for l, s in zip(early_layers, late))
+        # the spread of one measurement: the median over layers of |ln(first / second)| / (0.6745 sqrt 2) (the
+        # difference of two measurements has sqrt 2 times their deviation; the median of |z| is 0.6745)
+        spreads = sorted(abs(math.log(l["seconds"] / s)) / (0.6745 * math.sqrt(2)) for l, s in zip(early_layers, late))
         layer_spread = spreads[len(spreads) // 2] if spreads else 0.0
         for l in layers:
             say(f"  layer {l['name']} {l['layer']:<8} batch {l['batch']:>4}: {l['seconds'] * 1e3:8.3f} ms forward + "

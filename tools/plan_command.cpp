@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct Group {
   ComputePrecision compute = ComputePrecision::fp32;
   std::int64_t batch = 1;
   double min_step_s = 0;  // the one-GPU compute time: no step of this group is shorter
+  // the first (precision, bucket, algorithm) that applies here: on one GPU, where no gradient is sent, the only one
+  // searched (the others give the same step)
+  std::size_t first_applicable = SIZE_MAX;
 };
 
 struct Found {
@@ -90,6 +94,11 @@ class Frontier {
     return std::prev(it)->second.cost <= cost;
   }
   void add(const Found& f) {
+    if (auto same = points_.find(f.hours); same != points_.end() && same->second.cost == f.cost) {
+      // a tie: the configuration listed first stays, whichever thread found which first
+      if (f.index < same->second.index) same->second = f;
+      return;
+    }
     if (dominates(f.hours, f.cost)) return;
     // remove the points the new one dominates: no faster and no cheaper
     auto it = points_.lower_bound(f.hours);
@@ -196,7 +205,7 @@ bool applies(const Scenario& sc) {
 
 struct Outcome {
   std::vector<Found> cheapest, frontier;
-  std::size_t simulated = 0, ruled_out = 0, fit = 0, meet = 0, inapplicable = 0;
+  std::size_t simulated = 0, ruled_out = 0, fit = 0, meet = 0, inapplicable = 0, same = 0;
   std::optional<Found> fastest;  // the highest throughput that fits, when nothing meets the target
   double seconds = 0;
 };
@@ -207,13 +216,13 @@ Outcome run_search(const Search& s, std::ostream& err, bool progress) {
   struct Local {
     Cheapest cheapest;
     Frontier frontier;
-    std::size_t simulated = 0, ruled_out = 0, fit = 0, meet = 0, inapplicable = 0;
+    std::size_t simulated = 0, ruled_out = 0, fit = 0, meet = 0, inapplicable = 0, same = 0;
     std::optional<Found> fastest;
     double fastest_throughput = 0;
   };
   const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 64);
   std::vector<Local> locals;
-  for (std::size_t t = 0; t < threads; ++t) locals.push_back({Cheapest(s.top), Frontier(), 0, 0, 0, 0, 0, {}, 0});
+  for (std::size_t t = 0; t < threads; ++t) locals.push_back({Cheapest(s.top), Frontier(), 0, 0, 0, 0, 0, 0, {}, 0});
   std::atomic<std::size_t> next{0}, done{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
@@ -231,6 +240,10 @@ Outcome run_search(const Search& s, std::ostream& err, bool progress) {
           const Scenario sc = s.scenario(i);
           if (!applies(sc)) {
             ++l.inapplicable;
+            continue;
+          }
+          if (sc.gpus == 1 && (i / s.gpus.size()) % (s.per_group() / s.gpus.size()) != grp.first_applicable) {
+            ++l.same;  // one GPU sends no gradients: precision, bucket and algorithm change nothing
             continue;
           }
           const double price = s.prices[grp.cluster] * static_cast<double>(sc.gpus);
@@ -268,7 +281,11 @@ Outcome run_search(const Search& s, std::ostream& err, bool progress) {
     }
   };
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker, std::ref(locals[t]));
+  try {
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker, std::ref(locals[t]));
+  } catch (const std::system_error&) {
+    // no more threads: the ones started and this one search it all
+  }
   std::thread reporter;
   std::atomic<bool> finished{false};
   if (progress) {
@@ -300,6 +317,7 @@ Outcome run_search(const Search& s, std::ostream& err, bool progress) {
     o.fit += l.fit;
     o.meet += l.meet;
     o.inapplicable += l.inapplicable;
+    o.same += l.same;
     if (l.fastest && l.fastest_throughput > fastest) {
       fastest = l.fastest_throughput;
       o.fastest = l.fastest;
@@ -460,23 +478,39 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
   for (auto g : s.gpus) {
     if (g > max_gpus) throw InputError("", "--gpus", std::to_string(g), fmt::format("is over --max-gpus {}", max_gpus));
   }
-  for (const auto& p : parse_name_list("--precision", o.precision)) s.precisions.push_back(find_wire_format(p));
-  for (const auto& b : parse_name_list("--bucket", o.bucket)) s.buckets.push_back(parse_bytes("--bucket", b, 1e12));
+  for (const auto& p : parse_name_list("--precision", o.precision)) {
+    auto f = find_wire_format(p);
+    const bool seen = std::any_of(s.precisions.begin(), s.precisions.end(), [&](const WireFormat& x) { return x.name == f.name; });
+    if (!seen) s.precisions.push_back(std::move(f));
+  }
+  for (const auto& b : parse_name_list("--bucket", o.bucket)) {
+    const double bytes = parse_bytes("--bucket", b, 1e12);
+    if (bytes < 4096) throw InputError("", "--bucket", b, "must be at least 4 KiB");
+    if (std::find(s.buckets.begin(), s.buckets.end(), bytes) == s.buckets.end()) s.buckets.push_back(bytes);
+  }
   for (const auto& a : parse_name_list("--algorithm", o.algorithm)) {
-    if (a == "auto") {
-      s.algorithms.push_back(std::nullopt);
-    } else {
-      s.algorithms.push_back(parse_algorithm(a));
+    const auto algorithm = a == "auto" ? std::optional<Algorithm>() : std::optional<Algorithm>(parse_algorithm(a));
+    if (std::find(s.algorithms.begin(), s.algorithms.end(), algorithm) == s.algorithms.end()) {
+      s.algorithms.push_back(algorithm);
     }
   }
+  // a value listed twice is searched once
+  auto unique = [](auto v) {
+    std::vector<typename decltype(v)::value_type> kept;
+    for (const auto& x : v) {
+      if (std::find(kept.begin(), kept.end(), x) == kept.end()) kept.push_back(x);
+    }
+    return kept;
+  };
+  s.gpus = unique(s.gpus);
   std::vector<std::optional<double>> bandwidths;
   if (o.bandwidth.empty()) {
     bandwidths.push_back(std::nullopt);
   } else {
-    for (double b : parse_positive_list("--bandwidth-gbps", o.bandwidth, 1e6)) bandwidths.push_back(b);
+    for (double b : unique(parse_positive_list("--bandwidth-gbps", o.bandwidth, 1e6))) bandwidths.push_back(b);
   }
   const auto batches = o.batch.empty() ? std::vector<std::int64_t>{s.workload.default_batch}
-                                       : parse_int_list("--batch", o.batch, 1, 1'000'000'000);
+                                       : unique(parse_int_list("--batch", o.batch, 1, 1'000'000'000));
   std::vector<ComputePrecision> requested;
   if (!o.compute.empty()) {
     for (const auto& c : parse_name_list("--compute", o.compute)) requested.push_back(parse_compute_precision(c));
@@ -500,7 +534,7 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
         for (auto batch : batches) {
           const double t = step_compute(s.workload, profile, cp, default_storage(cp), s.workload.default_optimizer, batch)
                                .total_s();
-          s.groups.push_back({c, profile, bw, cp, batch, t});
+          s.groups.push_back({c, profile, bw, cp, batch, t, SIZE_MAX});
         }
       }
     }
@@ -514,24 +548,36 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
     throw InputError("", "configurations", std::to_string(s.size()),
                      fmt::format("more than {} to search: narrow a list", kMaxConfigurations));
   }
-  // bad combinations fail now, on the first configuration of each group, before any search
-  std::optional<std::size_t> applicable;  // the first configuration whose algorithm suits its codec
-  for (std::size_t i = 0; i < s.per_group() && !applicable; i += s.gpus.size()) {
-    if (applies(s.scenario(i))) applicable = i;
+  // each group's first (precision, bucket, algorithm) whose algorithm suits its codec and its cluster's library
+  const std::size_t combos = s.per_group() / s.gpus.size();
+  bool any_applicable = false;
+  for (std::size_t g = 0; g < s.groups.size(); ++g) {
+    for (std::size_t c = 0; c < combos; ++c) {
+      if (applies(s.scenario(g * s.per_group() + c * s.gpus.size()))) {
+        s.groups[g].first_applicable = c;
+        any_applicable = true;
+        break;
+      }
+    }
   }
-  if (!applicable) {
+  if (!any_applicable) {
     throw InputError("", "--algorithm", o.algorithm,
-                     "no listed algorithm applies to a listed precision on the first cluster (codecs that cannot be "
-                     "summed are gathered; a forced algorithm must be one the cluster's library runs): add auto");
+                     "no listed algorithm applies to a listed precision on any cluster (codecs that cannot be summed "
+                     "are gathered; a forced algorithm must be one the cluster's library runs): add auto");
   }
-  for (std::size_t g = 0; g < s.groups.size(); ++g) (void)s.predictor->predict(s.scenario(g * s.per_group() + *applicable));
+  // bad combinations fail now, on each group's first applicable configuration, before any search
+  for (std::size_t g = 0; g < s.groups.size(); ++g) {
+    const auto c = s.groups[g].first_applicable;
+    if (c < combos) (void)s.predictor->predict(s.scenario(g * s.per_group() + c * s.gpus.size()));
+  }
 
   auto outcome = run_search(s, err, ::isatty(STDERR_FILENO) == 1 && s.size() >= 20'000);
   if (outcome.meet == 0) {
     // nothing meets the target: the fastest configuration that fits, among the largest GPU count's (the bound may
     // have ruled every configuration out unsimulated)
     double best = outcome.fastest ? s.predictor->predict(s.scenario(outcome.fastest->index)).throughput_samples_per_s : 0;
-    for (std::size_t i = s.gpus.size() - 1; i < s.size(); i += s.gpus.size()) {
+    const auto most = static_cast<std::size_t>(std::max_element(s.gpus.begin(), s.gpus.end()) - s.gpus.begin());
+    for (std::size_t i = most; i < s.size(); i += s.gpus.size()) {
       const auto sc = s.scenario(i);
       if (!applies(sc)) continue;
       const auto p = s.predictor->predict(sc);
@@ -560,13 +606,20 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
       }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t) pool.emplace_back(work);
+    try {
+      for (unsigned t = 1; t < std::min(64u, std::max(1u, std::thread::hardware_concurrency())); ++t) pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      // no more threads: the ones started and this one finish
+    }
     work();
     for (auto& t : pool) t.join();
     if (answer_error) std::rethrow_exception(answer_error);
   }
   const std::vector<Answer> cheapest(answers.begin(), answers.begin() + static_cast<std::ptrdiff_t>(outcome.cheapest.size()));
-  const std::vector<Answer> frontier(answers.begin() + static_cast<std::ptrdiff_t>(outcome.cheapest.size()), answers.end());
+  // the frontier cheapest (slowest) first, fastest last, in every format
+  const std::vector<Answer> frontier(answers.rbegin(), answers.rend() - static_cast<std::ptrdiff_t>(outcome.cheapest.size()));
+  std::optional<Answer> fastest;
+  if (cheapest.empty() && outcome.fastest) fastest = answer(s, *outcome.fastest);
   std::vector<std::size_t> cheapest_ids;
   for (const auto& f : outcome.cheapest) cheapest_ids.push_back(f.index);
 
@@ -588,7 +641,7 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
     }
     text << fmt::format(
         "searched {} configurations ({} GPU counts x {} gradient precisions x {} bucket sizes x {} algorithms x {} "
-        "(cluster, network, compute, batch)) in {:.2f} s: {} simulated, {} ruled out by the compute bound{}; {} of "
+        "(cluster, network, compute, batch)) in {:.2f} s: {} simulated, {} ruled out by the compute bound{}{}; {} of "
         "those simulated fit in memory, {} meet the target\n",
         thousands(static_cast<double>(s.size())), s.gpus.size(), s.precisions.size(), s.buckets.size(),
         s.algorithms.size(), s.groups.size(), outcome.seconds, thousands(static_cast<double>(outcome.simulated)),
@@ -598,11 +651,15 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
                           "does not run)",
                           thousands(static_cast<double>(outcome.inapplicable)))
             : "",
+        outcome.same > 0 ? fmt::format(", {} on one GPU left out (no gradient is sent: the same step as the first "
+                                       "precision, bucket and algorithm)",
+                                       thousands(static_cast<double>(outcome.same)))
+                         : "",
         thousands(static_cast<double>(outcome.fit)), thousands(static_cast<double>(outcome.meet)));
     if (cheapest.empty()) {
       text << "\nNo configuration meets the target.";
-      if (outcome.fastest) {
-        const auto a = answer(s, *outcome.fastest);
+      if (fastest) {
+        const auto& a = *fastest;
         text << fmt::format(" The fastest that fits: {} x {} GPUs, {} gradients, {} compute, batch {}: {} samples/s "
                             "(90%: {} .. {}).",
                             a.prediction.cluster, a.prediction.gpus, a.prediction.precision, a.prediction.compute,
@@ -621,8 +678,7 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
       text << fmt::format("\nPareto frontier of time against cost among those meeting the target ({} point{}, fastest "
                           "last; (#k): k-th cheapest above):\n",
                           frontier.size(), frontier.size() == 1 ? "" : "s");
-      std::vector<Answer> by_speed(frontier.rbegin(), frontier.rend());
-      write_answer_table(text, s, by_speed, true, cheapest_ids);
+      write_answer_table(text, s, frontier, true, cheapest_ids);
     }
     if (!o.out.empty()) {
       write_file_atomically(o.out, text.str(), "--out");
@@ -635,7 +691,14 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
   std::vector<std::vector<Field>> rows;
   for (std::size_t i = 0; i < cheapest.size(); ++i) rows.push_back(answer_fields(s, cheapest[i], "cheapest", i + 1));
   for (std::size_t i = 0; i < frontier.size(); ++i) rows.push_back(answer_fields(s, frontier[i], "frontier", i + 1));
+  if (fastest) rows.push_back(answer_fields(s, *fastest, "fastest", 1));  // nothing meets the target
   if (format == Format::csv) {
+    if (rows.empty()) {
+      // nothing fits at all: the header alone, so that a script reading the file sees its columns
+      std::string header;
+      for (const auto& f : answer_fields(s, Answer{}, "", 0)) header += (header.empty() ? "" : ",") + std::string(f.name);
+      text << header << "\n";
+    }
     write_csv(text, rows);
   } else {
     nlohmann::ordered_json j;
@@ -651,6 +714,7 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
     j["simulated"] = outcome.simulated;
     j["ruled_out_by_bound"] = outcome.ruled_out;
     j["not_applicable"] = outcome.inapplicable;
+    j["same_on_one_gpu"] = outcome.same;
     j["fit_in_memory"] = outcome.fit;
     j["meet_target"] = outcome.meet;
     j["search_seconds"] = outcome.seconds;
@@ -663,6 +727,11 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
     };
     j["cheapest"] = as_array(cj.str());
     j["frontier"] = as_array(fj.str());
+    if (fastest) {
+      std::ostringstream fast;
+      write_json(fast, std::span(rows.data() + cheapest.size() + frontier.size(), 1));
+      j["fastest"] = nlohmann::ordered_json::parse(fast.str());
+    }
     text << j.dump(2) << "\n";
   }
   if (!o.out.empty()) {

@@ -16,6 +16,11 @@ namespace bitscale {
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
+    // control characters are not allowed in XML 1.0 (a profile's name could hold one): a space instead
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      out += ' ';
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -79,7 +84,10 @@ std::vector<PlotSeries> speedup_series(std::span<const Prediction> rows) {
     if (added) out.push_back({label, "", {}});
     out[it->second].points.emplace_back(static_cast<double>(p.gpus), p.speedup);
   }
-  for (std::size_t i = 0; i < out.size(); ++i) out[i].colour = series_colour(i, out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    out[i].colour = series_colour(i, out.size());
+    std::stable_sort(out[i].points.begin(), out[i].points.end());  // by GPUs, whatever order the list gave
+  }
   return out;
 }
 
@@ -139,6 +147,8 @@ std::string speedup_svg(std::span<const Prediction> rows) {
   if (std::ceil(ly0) > ly0) {
     const double v = std::pow(10.0, std::ceil(ly0) - 1) * 5;
     if (std::log10(v) >= ly0) {
+      o << fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#efefef\"/>\n", kLeft,
+                       py(v), kLeft + pw);
       o << fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6, py(v) + 4,
                        tick_label(v));
     }

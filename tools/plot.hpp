@@ -15,7 +15,7 @@ struct PlotSeries {
 };
 
 // The series of a speedup plot: one per precision (and per bandwidth, compute precision and batch where the rows
-// hold more than one), points (GPUs, speedup) in the rows' order of GPU counts; each its own colour.
+// hold more than one), points (GPUs, speedup) by increasing GPUs; each its own colour.
 std::vector<PlotSeries> speedup_series(std::span<const Prediction> rows);
 
 // Speedup against GPUs, both axes log-scaled (base 2 for GPUs, 10 for the speedup), a line with markers per series,

@@ -148,9 +148,15 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.layer_gflops, c.layer_gflops);
     EXPECT_EQ(back.reduction_gbyte_per_s, c.reduction_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);
-    EXPECT_EQ(back.uncertainty.compute, c.uncertainty.compute);
-    EXPECT_EQ(back.uncertainty.network_latency, c.uncertainty.network_latency);
-    EXPECT_EQ(back.uncertainty.node_bandwidth, c.uncertainty.node_bandwidth);
+    c.uncertainty.memory_bandwidth = 0.125;  // each field apart, so a swap of two shows
+    const auto& u = parse_cluster_toml(to_toml(c), "written.toml").uncertainty;
+    EXPECT_EQ(u.compute, c.uncertainty.compute);
+    EXPECT_EQ(u.memory_bandwidth, 0.125);
+    EXPECT_EQ(u.codecs, c.uncertainty.codecs);
+    EXPECT_EQ(u.node_bandwidth, c.uncertainty.node_bandwidth);
+    EXPECT_EQ(u.node_latency, c.uncertainty.node_latency);
+    EXPECT_EQ(u.network_bandwidth, c.uncertainty.network_bandwidth);
+    EXPECT_EQ(u.network_latency, c.uncertainty.network_latency);
     EXPECT_EQ(back.sources, c.sources);
     expect_sourced(toml::parse(text), std::string(n) + " written: ", false);
   }

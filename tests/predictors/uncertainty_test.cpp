@@ -95,6 +95,41 @@ TEST_F(ComputeBound, ElasticitiesAreTheWorkedOnes) {
   }
 }
 
+TEST(Uncertainty, NetworkIntervalIsTheLogNormalQuantilesOfTheBandwidth) {
+  // 64 GPUs (8 nodes) with no overlap: the step is compute + communication, and the communication falls as the
+  // network's bandwidth m = exp(0.25 z) rises; T's 95th percentile is T at z = -1.645. The draws are rounded to a
+  // grid of 0.05 in log (a fifth of sigma), so the bracket is +-0.1 in z plus that half step
+  const auto w = find_workload("resnet50");
+  auto c = find_cluster("dgx-a100");
+  c.uncertainty = ParameterUncertainty{};
+  c.uncertainty.network_bandwidth = 0.25;
+  const auto timeline = make_predictor("timeline");
+  Scenario s;
+  s.workload = &w;
+  s.cluster = &c;
+  s.gpus = 64;
+  s.precision = find_wire_format("fp32");
+  s.compute = ComputePrecision::fp16;
+  s.storage = StoragePolicy::amp;
+  s.batch = 64;
+  s.overlap = Overlap::none;
+  const auto t = [&](double z) {
+    ParameterScale m;
+    m.network_bandwidth = std::exp(0.25 * z);
+    const auto scaled_c = scaled(c, m);
+    Scenario at = s;
+    at.cluster = &scaled_c;
+    return timeline->predict(at).step_time_s;
+  };
+  ASSERT_GT(t(-1), t(1));  // the premise: the network matters here
+  const auto i = step_time_interval(*timeline, s, 4096);
+  const double half_step = 0.025 / 0.25;
+  EXPECT_GE(i.high_s, t(-1.545 + half_step));
+  EXPECT_LE(i.high_s, t(-1.745 - half_step));
+  EXPECT_LE(i.low_s, t(1.545 - half_step));
+  EXPECT_GE(i.low_s, t(1.745 + half_step));
+}
+
 TEST(Uncertainty, ScaledMultipliesEveryNumberOfAGroup) {
   const auto c = find_cluster("dgx-h100");
   ParameterScale m;
