@@ -432,6 +432,59 @@ void write_answer_table(std::ostream& o, const Search& s, const std::vector<Answ
   }
 }
 
+// The answer as CSV rows or one JSON object (list = cheapest, frontier or fastest; rank within the list).
+void write_answer_rows(std::ostringstream& text, Format format, const Search& s, const Outcome& outcome,
+                       const std::vector<Answer>& cheapest, const std::vector<Answer>& frontier,
+                       const std::optional<Answer>& fastest) {
+  const std::string unit = s.priced ? "USD" : "GPU-hours";
+  std::vector<std::vector<Field>> rows;
+  for (std::size_t i = 0; i < cheapest.size(); ++i) rows.push_back(answer_fields(s, cheapest[i], "cheapest", i + 1));
+  for (std::size_t i = 0; i < frontier.size(); ++i) rows.push_back(answer_fields(s, frontier[i], "frontier", i + 1));
+  if (fastest) rows.push_back(answer_fields(s, *fastest, "fastest", 1));  // nothing meets the target
+  if (format == Format::csv) {
+    if (rows.empty()) {
+      // nothing fits at all: the header alone, so that a script reading the file sees its columns
+      std::string header;
+      for (const auto& f : answer_fields(s, Answer{}, "", 0)) header += (header.empty() ? "" : ",") + std::string(f.name);
+      text << header << "\n";
+    }
+    write_csv(text, rows);
+  } else {
+    nlohmann::ordered_json j;
+    j["workload"] = s.workload.name;
+    auto names = nlohmann::ordered_json::array();
+    for (const auto& c : s.clusters) names.push_back(c.name);
+    j["clusters"] = names;
+    j["target_throughput_samples_per_s"] = s.target_throughput;
+    if (s.deadline_hours) j["deadline_hours"] = *s.deadline_hours;
+    j["samples"] = s.samples;
+    j["cost_unit"] = unit;
+    j["configurations"] = s.size();
+    j["simulated"] = outcome.simulated;
+    j["ruled_out_by_bound"] = outcome.ruled_out;
+    j["not_applicable"] = outcome.inapplicable;
+    j["same_on_one_gpu"] = outcome.same;
+    j["fit_in_memory"] = outcome.fit;
+    j["meet_target"] = outcome.meet;
+    j["search_seconds"] = outcome.seconds;
+    std::ostringstream cj, fj;
+    write_json(cj, std::span(rows.data(), cheapest.size()));
+    write_json(fj, std::span(rows.data() + cheapest.size(), frontier.size()));
+    auto as_array = [](const std::string& t) {
+      auto v = nlohmann::ordered_json::parse(t.empty() ? "[]" : t);
+      return v.is_array() ? v : nlohmann::ordered_json::array({v});
+    };
+    j["cheapest"] = as_array(cj.str());
+    j["frontier"] = as_array(fj.str());
+    if (fastest) {
+      std::ostringstream fast;
+      write_json(fast, std::span(rows.data() + cheapest.size() + frontier.size(), 1));
+      j["fastest"] = nlohmann::ordered_json::parse(fast.str());
+    }
+    text << j.dump(2) << "\n";
+  }
+}
+
 }  // namespace
 
 int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
@@ -680,59 +733,8 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
                           frontier.size(), frontier.size() == 1 ? "" : "s");
       write_answer_table(text, s, frontier, true, cheapest_ids);
     }
-    if (!o.out.empty()) {
-      write_file_atomically(o.out, text.str(), "--out");
-      err << fmt::format("bitscale: wrote the plan to {}\n", o.out);
-    } else {
-      out << text.str();
-    }
-    return 0;
-  }
-  std::vector<std::vector<Field>> rows;
-  for (std::size_t i = 0; i < cheapest.size(); ++i) rows.push_back(answer_fields(s, cheapest[i], "cheapest", i + 1));
-  for (std::size_t i = 0; i < frontier.size(); ++i) rows.push_back(answer_fields(s, frontier[i], "frontier", i + 1));
-  if (fastest) rows.push_back(answer_fields(s, *fastest, "fastest", 1));  // nothing meets the target
-  if (format == Format::csv) {
-    if (rows.empty()) {
-      // nothing fits at all: the header alone, so that a script reading the file sees its columns
-      std::string header;
-      for (const auto& f : answer_fields(s, Answer{}, "", 0)) header += (header.empty() ? "" : ",") + std::string(f.name);
-      text << header << "\n";
-    }
-    write_csv(text, rows);
   } else {
-    nlohmann::ordered_json j;
-    j["workload"] = s.workload.name;
-    auto names = nlohmann::ordered_json::array();
-    for (const auto& c : s.clusters) names.push_back(c.name);
-    j["clusters"] = names;
-    j["target_throughput_samples_per_s"] = s.target_throughput;
-    if (s.deadline_hours) j["deadline_hours"] = *s.deadline_hours;
-    j["samples"] = s.samples;
-    j["cost_unit"] = unit;
-    j["configurations"] = s.size();
-    j["simulated"] = outcome.simulated;
-    j["ruled_out_by_bound"] = outcome.ruled_out;
-    j["not_applicable"] = outcome.inapplicable;
-    j["same_on_one_gpu"] = outcome.same;
-    j["fit_in_memory"] = outcome.fit;
-    j["meet_target"] = outcome.meet;
-    j["search_seconds"] = outcome.seconds;
-    std::ostringstream cj, fj;
-    write_json(cj, std::span(rows.data(), cheapest.size()));
-    write_json(fj, std::span(rows.data() + cheapest.size(), frontier.size()));
-    auto as_array = [](const std::string& t) {
-      auto v = nlohmann::ordered_json::parse(t.empty() ? "[]" : t);
-      return v.is_array() ? v : nlohmann::ordered_json::array({v});
-    };
-    j["cheapest"] = as_array(cj.str());
-    j["frontier"] = as_array(fj.str());
-    if (fastest) {
-      std::ostringstream fast;
-      write_json(fast, std::span(rows.data() + cheapest.size() + frontier.size(), 1));
-      j["fastest"] = nlohmann::ordered_json::parse(fast.str());
-    }
-    text << j.dump(2) << "\n";
+    write_answer_rows(text, format, s, outcome, cheapest, frontier, fastest);
   }
   if (!o.out.empty()) {
     write_file_atomically(o.out, text.str(), "--out");

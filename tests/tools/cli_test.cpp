@@ -22,6 +22,7 @@
 #include "kernels/cuda_device.hpp"
 #include "model/cluster.hpp"
 #include "model/workload.hpp"
+#include "tests/tools/run_cli.hpp"
 #include "tools/cli.hpp"
 
 namespace bitscale {
@@ -29,16 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using test::Result;
+using test::run;
 
 fs::path scratch(const std::string& name) {
   const auto dir = fs::temp_directory_path() / ("bitscale-cli-test-" + std::to_string(::getpid()));

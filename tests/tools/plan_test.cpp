@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/tools/run_cli.hpp"
 #include "tools/cli.hpp"
 
 namespace bitscale {
@@ -20,16 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
+using test::Result;
+using test::run;
 
 std::vector<std::map<std::string, std::string>> parse_csv(const std::string& text) {
   std::istringstream in(text);
