@@ -105,11 +105,15 @@ StepTimeInterval step_time_interval(const Predictor& p, const Scenario& s, int s
 }
 
 void add_interval(Prediction& prediction, const Predictor& p, const Scenario& s) {
+  prediction.has_interval = true;
+  if (!s.cluster->uncertainty.stated()) {  // no spread: the prediction itself, without predicting it again
+    prediction.step_time_low_s = prediction.step_time_high_s = prediction.step_time_s;
+    return;
+  }
   const auto i = step_time_interval(p, s);
   // the interval holds the prediction itself: sampling noise must not put the central value outside it
   prediction.step_time_low_s = std::min(i.low_s, prediction.step_time_s);
   prediction.step_time_high_s = std::max(i.high_s, prediction.step_time_s);
-  prediction.has_interval = true;
 }
 
 std::vector<Elasticity> elasticities(const Predictor& p, const Scenario& s) {

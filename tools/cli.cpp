@@ -59,17 +59,6 @@ constexpr const char* kVersion = "0.1.0";
 constexpr const char* kDefaultGpus = "1,8,64,256,1024";
 constexpr const char* kDefaultPrecisions = "fp32,fp16,bf16,fp8-e4m3,int8-block,dettmers8";
 
-// 25557032 -> "25,557,032"
-std::string group_digits(std::int64_t v) {
-  const auto digits = std::to_string(v < 0 ? -v : v);
-  std::string out = v < 0 ? "-" : "";
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
 // Everything a prediction grid needs, as the user typed it; parsed after CLI11 so every message has one form.
 struct GridOptions {
   std::string workload = "resnet50";

@@ -616,22 +616,20 @@ def calibrate(args):
 
         def time_layers():
             """The workloads' own layers at their default batch, forward + backward as training runs them, median
-            of 9 after 2 warm-up passes, median over ranks; in order, as (workload, layer, batch, seconds)."""
+            of 9 after 2 warm-up passes, median over ranks; in order, as dicts of workload, name, layer, batch and
+            seconds."""
             out = []
             for w in workloads:
                 x = torch.randn(w["batch"], *input_shape(w))
                 for i, (name, block) in enumerate(build_blocks(torch, w)):
-                    out.append(over_ranks(median_time(layer_step(torch, block, x, i > 0), 9, warmup=2)))
+                    seconds = over_ranks(median_time(layer_step(torch, block, x, i > 0), 9, warmup=2))
+                    out.append({"workload": w["path"], "name": w["name"], "layer": name, "batch": w["batch"],
+                                "seconds": seconds})
                     with torch.no_grad():
                         x = block(x)
             return out
 
-        early_layers = []
-        for w in workloads:
-            for name, _ in build_blocks(torch, w):
-                early_layers.append({"workload": w["path"], "name": w["name"], "layer": name, "batch": w["batch"]})
-        for l, seconds in zip(early_layers, time_layers()):
-            l["seconds"] = seconds
+        early_layers = time_layers()
 
         collectives = []
         if group.size > 1:
@@ -762,10 +760,11 @@ def calibrate(args):
         # the workloads' layers a second time: the faster of the two measurements is kept (a slowdown of the host
         # for part of the calibration must not set the profile's compute)
         late = time_layers()
-        layers = [{**l, "seconds": min(l["seconds"], s)} for l, s in zip(early_layers, late)]
+        layers = [{**a, "seconds": min(a["seconds"], b["seconds"])} for a, b in zip(early_layers, late)]
         # the spread of one measurement: the median over layers of |ln(first / second)| / (0.6745 sqrt 2) (the
         # difference of two measurements has sqrt 2 times their deviation; the median of |z| is 0.6745)
-        spreads = sorted(abs(math.log(l["seconds"] / s)) / (0.6745 * math.sqrt(2)) for l, s in zip(early_layers, late))
+        spreads = sorted(abs(math.log(a["seconds"] / b["seconds"])) / (0.6745 * math.sqrt(2))
+                         for a, b in zip(early_layers, late))
         layer_spread = spreads[len(spreads) // 2] if spreads else 0.0
         for l in layers:
             say(f"  layer {l['name']} {l['layer']:<8} batch {l['batch']:>4}: {l['seconds'] * 1e3:8.3f} ms forward + "

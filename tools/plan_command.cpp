@@ -260,8 +260,8 @@ Outcome run_search(const Search& s, std::ostream& err, bool progress) {
           const auto p = s.predictor->predict(sc);
           if (!p.fits_in_memory) continue;
           ++l.fit;
-          const Found f{i, p.step_time_s, s.hours(p.step_time_s, sc.gpus, sc.batch),
-                        price * s.hours(p.step_time_s, sc.gpus, sc.batch)};
+          const double hours = s.hours(p.step_time_s, sc.gpus, sc.batch);
+          const Found f{i, p.step_time_s, hours, price * hours};
           if (p.throughput_samples_per_s > l.fastest_throughput) {
             l.fastest_throughput = p.throughput_samples_per_s;
             l.fastest = f;
@@ -350,19 +350,9 @@ Answer answer(const Search& s, const Found& f) {
   return a;
 }
 
-std::string thousands(double v) {
-  const auto s = fmt::format("{:.0f}", v);
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i > 0 && (s.size() - i) % 3 == 0 && s[i - 1] != '-') out.push_back(',');
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 std::string money(double v, bool priced) {
-  if (!priced) return v < 100 ? fmt::format("{:.2f}", v) : thousands(v);
-  return v < 100 ? fmt::format("${:.2f}", v) : "$" + thousands(v);
+  if (!priced) return v < 100 ? fmt::format("{:.2f}", v) : group_digits(v);
+  return v < 100 ? fmt::format("${:.2f}", v) : "$" + group_digits(v);
 }
 
 std::string bucket_label(double bytes) {
@@ -424,7 +414,7 @@ void write_answer_table(std::ostream& o, const Search& s, const std::vector<Answ
                      (a.scenario.algorithm ? "" : "auto: ") + p.algorithm, p.bandwidth_gbps, p.batch,
                      fmt::format("{:.2f} [{:.2f}, {:.2f}]", p.step_time_s * 1e3, p.step_time_low_s * 1e3,
                                  p.step_time_high_s * 1e3),
-                     thousands(p.throughput_samples_per_s), 100 * p.efficiency,
+                     group_digits(p.throughput_samples_per_s), 100 * p.efficiency,
                      fmt::format("{:.3g} [{:.3g}, {:.3g}]", a.found.hours, a.hours_low, a.hours_high),
                      fmt::format("{} [{}, {}]", money(a.found.cost, s.priced), money(a.cost_low, s.priced),
                                  money(a.cost_high, s.priced)),
@@ -686,29 +676,29 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
   if (format == Format::table) {
     if (s.deadline_hours) {
       text << fmt::format("bitscale plan: {} for {:g} samples within {:g} h (at least {} samples/s) on {}\n",
-                          s.workload.name, s.samples, *s.deadline_hours, thousands(s.target_throughput), clusters);
+                          s.workload.name, s.samples, *s.deadline_hours, group_digits(s.target_throughput), clusters);
     } else {
       text << fmt::format("bitscale plan: {} at {} samples/s or more on {}; hours and cost are for {}\n",
-                          s.workload.name, thousands(s.target_throughput), clusters,
+                          s.workload.name, group_digits(s.target_throughput), clusters,
                           s.samples_given ? fmt::format("{:g} samples", s.samples) : "one million samples");
     }
     text << fmt::format(
         "searched {} configurations ({} GPU counts x {} gradient precisions x {} bucket sizes x {} algorithms x {} "
         "(cluster, network, compute, batch)) in {:.2f} s: {} simulated, {} ruled out by the compute bound{}{}; {} of "
         "those simulated fit in memory, {} meet the target\n",
-        thousands(static_cast<double>(s.size())), s.gpus.size(), s.precisions.size(), s.buckets.size(),
-        s.algorithms.size(), s.groups.size(), outcome.seconds, thousands(static_cast<double>(outcome.simulated)),
-        thousands(static_cast<double>(outcome.ruled_out)),
+        group_digits(static_cast<double>(s.size())), s.gpus.size(), s.precisions.size(), s.buckets.size(),
+        s.algorithms.size(), s.groups.size(), outcome.seconds, group_digits(static_cast<double>(outcome.simulated)),
+        group_digits(static_cast<double>(outcome.ruled_out)),
         outcome.inapplicable > 0
             ? fmt::format(", {} not applicable (an allreduce algorithm for a gathered codec, or one the library "
                           "does not run)",
-                          thousands(static_cast<double>(outcome.inapplicable)))
+                          group_digits(static_cast<double>(outcome.inapplicable)))
             : "",
         outcome.same > 0 ? fmt::format(", {} on one GPU left out (no gradient is sent: the same step as the first "
                                        "precision, bucket and algorithm)",
-                                       thousands(static_cast<double>(outcome.same)))
+                                       group_digits(static_cast<double>(outcome.same)))
                          : "",
-        thousands(static_cast<double>(outcome.fit)), thousands(static_cast<double>(outcome.meet)));
+        group_digits(static_cast<double>(outcome.fit)), group_digits(static_cast<double>(outcome.meet)));
     if (cheapest.empty()) {
       text << "\nNo configuration meets the target.";
       if (fastest) {
@@ -716,10 +706,10 @@ int run_plan(const PlanOptions& o, std::ostream& out, std::ostream& err) {
         text << fmt::format(" The fastest that fits: {} x {} GPUs, {} gradients, {} compute, batch {}: {} samples/s "
                             "(90%: {} .. {}).",
                             a.prediction.cluster, a.prediction.gpus, a.prediction.precision, a.prediction.compute,
-                            a.prediction.batch, thousands(a.prediction.throughput_samples_per_s),
-                            thousands(a.prediction.throughput_samples_per_s * a.prediction.step_time_s /
+                            a.prediction.batch, group_digits(a.prediction.throughput_samples_per_s),
+                            group_digits(a.prediction.throughput_samples_per_s * a.prediction.step_time_s /
                                       a.prediction.step_time_high_s),
-                            thousands(a.prediction.throughput_samples_per_s * a.prediction.step_time_s /
+                            group_digits(a.prediction.throughput_samples_per_s * a.prediction.step_time_s /
                                       a.prediction.step_time_low_s));
       }
       text << " Raise --max-gpus, add faster networks (--bandwidth-gbps) or relax the target.\n";

@@ -71,6 +71,26 @@ std::vector<Field> prediction_fields(const Prediction& p) {
   return fields;
 }
 
+namespace {
+std::string grouped(const std::string& digits, bool negative) {
+  std::string out = negative ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+}  // namespace
+
+std::string group_digits(std::int64_t v) {
+  return grouped(v < 0 ? std::to_string(v).substr(1) : std::to_string(v), v < 0);
+}
+
+std::string group_digits(double v) {
+  const auto digits = fmt::format("{:.0f}", std::abs(v));
+  return grouped(digits, v < 0 && digits != "0");
+}
+
 Format parse_format(std::string_view text) {
   if (text == "table") return Format::table;
   if (text == "json") return Format::json;

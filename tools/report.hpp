@@ -22,6 +22,10 @@ struct Field {
 
 std::vector<Field> prediction_fields(const Prediction& p);
 
+// A whole number with its thousands grouped, 25557032 -> "25,557,032"; a double rounded first, -1234.6 -> "-1,235".
+std::string group_digits(std::int64_t v);
+std::string group_digits(double v);
+
 enum class Format { table, json, csv };
 Format parse_format(std::string_view text);
 
