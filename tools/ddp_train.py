@@ -363,14 +363,14 @@ def positive(field, text, top, whole=False, zero=False):
 
 def parameter_bucket_plan(model, first_cap, cap):
     """DDP's bucketing once rebuilt after the first step: parameters in the order their gradients become ready
-    (the reverse of the forward order), a bucket closed once it holds its cap (the first one first_cap)."""
-    sizes = [p.numel() * p.element_size() for p in reversed(list(model.parameters()))]
-    buckets, held, limit = 0, 0, first_cap
-    for s in sizes:
-        held += s
+    (the reverse of the forward order), a bucket closed once it holds its cap (the first one first_cap); the
+    buckets' sizes in bytes."""
+    buckets, held, limit = [], 0, first_cap
+    for p in reversed(list(model.parameters())):
+        held += p.numel() * p.element_size()
         if held >= limit:
-            buckets, held, limit = buckets + 1, 0, cap
-    return buckets + (1 if held else 0)
+            buckets, held, limit = buckets + [held], 0, cap
+    return buckets + ([held] if held else [])
 
 
 def train(args):
@@ -423,7 +423,7 @@ def train(args):
         classes = workload["layers"][-1]["out"]
         task = TeacherTask(torch, input_shape(workload), classes, seed, group.rank)
         params = sum(p.numel() for p in model.parameters())
-        buckets = parameter_bucket_plan(model, first_bucket, bucket) if group.size > 1 else 1
+        buckets = len(parameter_bucket_plan(model, first_bucket, bucket)) if group.size > 1 else 1
         if group.root:
             print(f"# ddp_train: {workload['name']} ({params} parameters, {buckets} buckets), {group.size} rank(s) on "
                   f"{group.nodes} node(s), {args.precision}, batch {batch} per rank, torch {torch.__version__} gloo, "
@@ -512,6 +512,27 @@ def median_time(fn, iters, warmup=1):
     return statistics.median(times)
 
 
+def sustained_time(fn, blocks=5, block_s=0.05, warmup=2):
+    """The time of one call as a rank gets it over many scheduler slices: `fn` repeated for at least `block_s` per
+    block, the block's mean, median over `blocks`. Ranks that share cores are time-sliced every few milliseconds; a
+    single call shorter than that lands in one slice or several by chance, so its median swings between the core's
+    whole speed and a fair share of it (the CNN's layers at 4 ranks on 2 cores: 39 to 52 ms in all between
+    calibrations), while training runs its layers back to back and gets the fair share."""
+    for _ in range(warmup):
+        fn()
+    means = []
+    for _ in range(blocks):
+        calls, start = 0, time.perf_counter()
+        while True:
+            fn()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= block_s:
+                break
+        means.append(elapsed / calls)
+    return statistics.median(means)
+
+
 def gradient_like(torch, n, seed):
     """Values distributed as bitscale's codec benchmarks draw them (kernels/error_stats.cpp gradient_like): blocks
     of 256 at a scale of 10^U(-8, 0); in a block 10% zeros, 1% fp32 subnormals, 9% Student-t (3) and 80% Laplace
@@ -568,6 +589,7 @@ def calibrate(args):
         sizes.append(positive("--sizes", s, 1 << 30, whole=True))
     if len(sizes) < 4:
         fail_input("--sizes", args.sizes, "needs at least 4 sizes to fit")
+    bucket = positive("--bucket-mib", args.bucket_mib, 1e6) * MIB
     iters = positive("--iters", args.iters, 100000, whole=True)
     if iters < 5:
         fail_input("--iters", args.iters, "must be >= 5")
@@ -579,6 +601,13 @@ def calibrate(args):
 
     torch.set_num_threads(1)
     torch.manual_seed(1)
+    # the workloads' own buckets (DDP's plan at --bucket-mib, its first at 1 MiB), as fp32 and as the fp16 hook's
+    # halves: timed beside --sizes, so that the link fit passes through the sizes training sends (the emulated
+    # link's time is far from linear between the sizes around them: 262 KiB 3.7 ms, 512 KiB 8.1 ms)
+    planned = sorted({n - n % 4 for w in workloads
+                      for b in parameter_bucket_plan(build_network(torch, w), min(bucket, MIB), bucket)
+                      for n in (b, b // 2)} - set(sizes))
+    sizes = sorted(sizes + planned)
     group = Group(torch, args.rendezvous)
     dist = group.dist
     say = (lambda *a: print(*a, flush=True)) if group.root else (lambda *a: None)
@@ -615,14 +644,14 @@ def calibrate(args):
             return (g.repeat(n // g.numel() + 1)[:n] / group.size).to(dtype)
 
         def time_layers():
-            """The workloads' own layers at their default batch, forward + backward as training runs them, median
-            of 9 after 2 warm-up passes, median over ranks; in order, as dicts of workload, name, layer, batch and
-            seconds."""
+            """The workloads' own layers at their default batch, forward + backward as training runs them, each
+            repeated in 5 blocks of at least 50 ms after 2 warm-up passes (sustained_time), median over ranks; in
+            order, as dicts of workload, name, layer, batch and seconds."""
             out = []
             for w in workloads:
                 x = torch.randn(w["batch"], *input_shape(w))
                 for i, (name, block) in enumerate(build_blocks(torch, w)):
-                    seconds = over_ranks(median_time(layer_step(torch, block, x, i > 0), 9, warmup=2))
+                    seconds = over_ranks(sustained_time(layer_step(torch, block, x, i > 0)))
                     out.append({"workload": w["path"], "name": w["name"], "layer": name, "batch": w["batch"],
                                 "seconds": seconds})
                     with torch.no_grad():
@@ -804,7 +833,7 @@ def calibrate(args):
             f"memory_gib = {mem_kib / MIB / group.ranks_per_node!r}",
             f"codec_values = {q(values)}",
             f"collective_values = {q(values + (', divided by the ranks' if group.size > 1 else ''))}",
-            f"layer_timing = {q('median of 9 after 2 warm-up passes, measured before and after the collectives and the faster of the two kept')}",
+            f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before and after the collectives and the faster of the two kept')}",
             "",
             "[rates]",
             f"memcpy_bytes_per_s = {memcpy!r}",
@@ -861,6 +890,8 @@ def main(argv):
     c.add_argument("--workloads", default="", help="comma-separated workload TOMLs whose layers to time")
     c.add_argument("--sizes", default="65536,131072,262144,524288,1048576,2097152,4194304",
                    help="allreduce sizes in bytes (comma-separated)")
+    c.add_argument("--bucket-mib", default="25", help="DDP's bucket_cap_mb the runs use (default 25): the workloads' "
+                   "buckets at it, in fp32 and fp16 bytes, are timed beside --sizes")
     c.add_argument("--iters", default="20", help="timed iterations per size (default 20)")
     c.add_argument("--warmup", default="3", help="untimed iterations first (default 3)")
     c.add_argument("--rendezvous", help="as for train")

@@ -27,8 +27,11 @@ namespace bitscale {
 
 namespace {
 
+// One configuration: every run of it (a grid run with --repeats holds several), measured as the median over its
+// runs of each run's median step.
 struct Row {
-  const Run* run = nullptr;
+  const Run* run = nullptr;  // the first run: the configuration
+  std::vector<const Run*> repeats;
   double measured_s = 0, predicted_s = 0, error = 0;
   double measured_compute_s = 0, predicted_compute_s = 0, compute_error = 0;
   double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
@@ -182,7 +185,9 @@ void add_validate_command(CLI::App& app, ValidateOptions& o) {
   o.command = app.add_subcommand(
       "validate", "predict real runs (run CSVs from bitscale train) and report the error against their measured times");
   auto* c = o.command;
-  c->add_option("--runs,-r", o.runs, "run CSV, or a directory of them");
+  c->add_option("--runs,-r", o.runs,
+                "run CSV, or a directory of them; runs of one configuration (repeats) count once, measured as the "
+                "median of their median steps");
   c->add_option("--cluster,-c", o.cluster,
                 "calibrated profile (TOML) for every run, or a directory holding one per run: CLUSTER.toml for the "
                 "run's cluster column");
@@ -275,12 +280,32 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     }
   };
 
+  // runs of the same configuration (engine, workload, cluster, ranks and their placement, rate, precision, batch,
+  // buckets) form one row, in the order their first runs appear
   std::vector<Row> rows;
-  for (const auto& r : runs) {
+  {
+    std::map<std::string, std::size_t> index;
+    for (const auto& r : runs) {
+      const auto key = fmt::format("{}|{}|{}|{}|{}|{}|{:g}|{}|{}|{:g}|{:g}", r.engine, r.workload, r.cluster, r.ranks,
+                                   r.nodes, r.ranks_per_node, r.rate_mbit, r.precision, r.batch, r.bucket_bytes,
+                                   r.first_bucket_bytes);
+      const auto [it, fresh] = index.try_emplace(key, rows.size());
+      if (fresh) {
+        rows.emplace_back();
+        rows.back().run = &r;
+      }
+      rows[it->second].repeats.push_back(&r);
+    }
+  }
+  for (auto& row : rows) {
+    const Run& r = *row.run;
     const auto p = predict(r);
-    Row row;
-    row.run = &r;
-    row.measured_s = r.median_step_s();
+    std::vector<double> steps, computes;
+    for (const Run* x : row.repeats) {
+      steps.push_back(x->median_step_s());
+      computes.push_back(x->median_compute_s());
+    }
+    row.measured_s = median_of(steps);
     row.predicted_s = p.step_time_s;
     // the 90% interval from the profile's stated uncertainty (none stated: no interval)
     if (profile_for(r).uncertainty.stated()) {
@@ -289,13 +314,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
       row.high_s = std::max(i.high_s, p.step_time_s);
     }
     row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
-    row.measured_compute_s = r.median_compute_s();
+    row.measured_compute_s = median_of(computes);
     row.predicted_compute_s = p.compute_s;
     // an engine that does not time compute apart logs 0: no compute error then
     row.compute_error = row.measured_compute_s > 0
                             ? std::abs(row.predicted_compute_s - row.measured_compute_s) / row.measured_compute_s
                             : NAN;
-    rows.push_back(row);
   }
   // speedup over the one-rank fp32 run of the same engine, workload and batch
   for (auto& row : rows) {
@@ -314,15 +338,24 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     }
   }
 
-  out << fmt::format("# bitscale validate: {} run(s) from {}, predictor {}, profiles {}\n", rows.size(), o.runs,
-                     predictor->name(), o.cluster);
-  out << fmt::format("{:<13} {:<11} {:>5} {:>7} {:<10} {:>5} {:>10} {:>10} {:>7} {:>8} {:>8} {:>7} {:>7}\n", "engine",
+  // repeated configurations: a column of how many runs each median is over, and "configurations" in the summaries
+  const bool repeated = std::any_of(rows.begin(), rows.end(), [](const Row& row) { return row.repeats.size() > 1; });
+  const std::string unit = repeated ? "configurations" : "runs";
+  if (repeated) {
+    out << fmt::format("# bitscale validate: {} runs of {} configurations from {} (measured: the median over a "
+                       "configuration's runs of each run's median step), predictor {}, profiles {}\n",
+                       runs.size(), rows.size(), o.runs, predictor->name(), o.cluster);
+  } else {
+    out << fmt::format("# bitscale validate: {} run(s) from {}, predictor {}, profiles {}\n", rows.size(), o.runs,
+                       predictor->name(), o.cluster);
+  }
+  out << fmt::format("{:<13} {:<11} {:>5} {:>7} {:<10} {:>5} {:>10} {:>10} {:>7} {:>8} {:>8} {:>7} {:>7}{}\n", "engine",
                      "workload", "ranks", "Mbit/s", "precision", "batch", "measured", "predicted", "error", "speedup",
-                     "pred.", "error", "comp.err");
+                     "pred.", "error", "comp.err", repeated ? fmt::format(" {:>4}", "runs") : "");
   std::ostringstream csv;
   csv << "engine,run,workload,ranks,nodes,rate_mbit,cluster,precision,batch,measured_step_s,predicted_step_s,"
          "step_error,measured_compute_s,predicted_compute_s,compute_error,measured_speedup,predicted_speedup,"
-         "speedup_error,predicted_low_s,predicted_high_s\n";
+         "speedup_error,predicted_low_s,predicted_high_s,runs\n";
   std::vector<double> errors, speedup_errors, compute_errors;
   std::size_t with_interval = 0, inside = 0;
   for (const auto& row : rows) {
@@ -330,21 +363,23 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     const auto stem = std::filesystem::path(r.workload).stem().string();
     const bool sp = std::isfinite(row.speedup_error);
     const bool ce = std::isfinite(row.compute_error);
-    out << fmt::format("{:<13} {:<11} {:>5} {:>7g} {:<10} {:>5} {:>9.4f}s {:>9.4f}s {:>6.1f}% {:>8} {:>8} {:>7} {:>7}\n",
+    out << fmt::format("{:<13} {:<11} {:>5} {:>7g} {:<10} {:>5} {:>9.4f}s {:>9.4f}s {:>6.1f}% {:>8} {:>8} {:>7} {:>7}{}\n",
                        r.engine, stem, r.ranks, r.rate_mbit, r.precision, r.batch, row.measured_s, row.predicted_s,
                        100 * row.error, sp ? fmt::format("{:.2f}", row.measured_speedup) : "-",
                        sp ? fmt::format("{:.2f}", row.predicted_speedup) : "-",
                        sp ? fmt::format("{:.1f}%", 100 * row.speedup_error) : "-",
-                       ce ? fmt::format("{:.1f}%", 100 * row.compute_error) : "-");
+                       ce ? fmt::format("{:.1f}%", 100 * row.compute_error) : "-",
+                       repeated ? fmt::format(" {:>4}", row.repeats.size()) : "");
     const bool interval = row.high_s > 0;
-    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{}\n", r.engine,
+    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{}\n", r.engine,
                        r.id, r.workload, r.ranks, r.nodes, r.rate_mbit, r.cluster, r.precision, r.batch, row.measured_s,
                        row.predicted_s, row.error, row.measured_compute_s, row.predicted_compute_s,
                        ce ? fmt::format("{:.6g}", row.compute_error) : "",
                        sp ? fmt::format("{:.6g}", row.measured_speedup) : "",
                        sp ? fmt::format("{:.6g}", row.predicted_speedup) : "",
                        sp ? fmt::format("{:.6g}", row.speedup_error) : "",
-                       interval ? fmt::format("{:.6g}", row.low_s) : "", interval ? fmt::format("{:.6g}", row.high_s) : "");
+                       interval ? fmt::format("{:.6g}", row.low_s) : "", interval ? fmt::format("{:.6g}", row.high_s) : "",
+                       row.repeats.size());
     if (interval) {
       ++with_interval;
       if (row.measured_s >= row.low_s && row.measured_s <= row.high_s) ++inside;
@@ -354,31 +389,33 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     if (sp) speedup_errors.push_back(row.speedup_error);
   }
   const double worst = *std::max_element(errors.begin(), errors.end());
-  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} runs\n", 100 * median_of(errors), 100 * worst,
-                     errors.size());
+  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} {}\n", 100 * median_of(errors), 100 * worst,
+                     errors.size(), unit);
   // and by engine, when the runs come from more than one
   std::map<std::string, std::vector<double>> by_engine;
   for (const auto& row : rows) by_engine[row.run->engine].push_back(row.error);
   if (by_engine.size() > 1) {
     for (const auto& [engine, e] : by_engine) {
-      out << fmt::format("#   {}: median {:.1f}%, max {:.1f}% over {} runs\n", engine, 100 * median_of(e),
-                         100 * *std::max_element(e.begin(), e.end()), e.size());
+      out << fmt::format("#   {}: median {:.1f}%, max {:.1f}% over {} {}\n", engine, 100 * median_of(e),
+                         100 * *std::max_element(e.begin(), e.end()), e.size(), unit);
     }
   }
   if (!compute_errors.empty()) {
-    out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} runs that time it\n",
+    out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} {} that time it\n",
                        100 * median_of(compute_errors),
-                       100 * *std::max_element(compute_errors.begin(), compute_errors.end()), compute_errors.size());
+                       100 * *std::max_element(compute_errors.begin(), compute_errors.end()), compute_errors.size(),
+                       unit);
   }
   if (!speedup_errors.empty()) {
-    out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} runs with a one-rank fp32 baseline\n",
+    out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} {} with a one-rank fp32 baseline\n",
                        100 * median_of(speedup_errors),
-                       100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size());
+                       100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size(),
+                       unit);
   }
   if (with_interval > 0) {
-    out << fmt::format("# 90% intervals (the profiles' stated uncertainty): the measured step inside for {} of {} runs "
+    out << fmt::format("# 90% intervals (the profiles' stated uncertainty): the measured step inside for {} of {} {} "
                        "({:.0f}%)\n",
-                       inside, with_interval, 100.0 * static_cast<double>(inside) / static_cast<double>(with_interval));
+                       inside, with_interval, unit, 100.0 * static_cast<double>(inside) / static_cast<double>(with_interval));
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
   if (100 * median_of(errors) > max_median) {

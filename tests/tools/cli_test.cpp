@@ -705,5 +705,58 @@ TEST(Cli, ValidateComparesRunsWithPredictions) {
   fs::remove_all(csv.parent_path());
 }
 
+// Repeats: runs of one configuration count once, measured as the median of their median steps (worked by hand:
+// runs whose timed steps have medians 2, 5 and 3 s are measured at 3 s), and the CSV says how many runs.
+TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
+  const auto csv = scratch("repeats.csv");
+  const auto table = scratch("repeats-validation.csv");
+  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
+  {
+    std::ofstream f(csv);
+    f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
+         "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
+         "date,host\n";
+    const std::vector<std::pair<std::string, std::vector<double>>> repeats = {
+        {"a", {9.0, 1.0, 3.0, 2.0}}, {"b", {9.0, 5.0, 4.0, 6.0}}, {"c", {9.0, 3.0, 3.5, 2.5}}};
+    for (const auto& [id, steps] : repeats) {
+      for (int step = 0; step < 4; ++step) {
+        f << "bitscale-mpi," << id << "," << workload << ",1,2,2,100,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1,"
+          << step << ",2.3,0.1,0.01,0.5,0.4," << steps[static_cast<std::size_t>(step)] << ",2026-11-23,test\n";
+      }
+    }
+    for (int step = 0; step < 4; ++step) {
+      f << "bitscale-mpi,one," << workload << ",1,1,1,0,dgx-a100,fp32,64,26214400,1048576,2,1863690,4,1," << step
+        << ",2.3,0.1,0,0,0,0.5,2026-11-23,test\n";
+    }
+  }
+  const auto r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "1e6", "--csv",
+                      table.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("4 runs of 2 configurations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over 2 configurations"), std::string::npos) << r.out;
+  std::ifstream in(table);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_TRUE(header.ends_with(",runs")) << header;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+    ASSERT_EQ(f.size(), 21u) << line;
+    ++rows;
+    if (f[1] == "a") {
+      EXPECT_DOUBLE_EQ(std::stod(f[9]), 3.0);  // the median of 2, 5 and 3
+      EXPECT_EQ(f[20], "3");
+      EXPECT_NEAR(std::stod(f[15]), 2 * 0.5 / 3.0, 1e-6);  // the speedup from the medians (6 digits in the CSV)
+    } else {
+      EXPECT_EQ(f[1], "one");
+      EXPECT_EQ(f[20], "1");
+    }
+  }
+  EXPECT_EQ(rows, 2);
+  fs::remove_all(csv.parent_path());
+}
+
 }  // namespace
 }  // namespace bitscale
