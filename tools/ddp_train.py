@@ -604,7 +604,7 @@ def calibrate(args):
     # the workloads' own buckets (DDP's plan at --bucket-mib, its first at 1 MiB), as fp32 and as the fp16 hook's
     # halves: timed beside --sizes, so that the link fit passes through the sizes training sends (the emulated
     # link's time is far from linear between the sizes around them: 262 KiB 3.7 ms, 512 KiB 8.1 ms)
-    planned = sorted({n - n % 4 for w in workloads
+    planned = sorted({max(4, n - n % 4) for w in workloads
                       for b in parameter_bucket_plan(build_network(torch, w), min(bucket, MIB), bucket)
                       for n in (b, b // 2)} - set(sizes))
     sizes = sorted(sizes + planned)

@@ -1,5 +1,6 @@
 // bitscale validate: every run of a run CSV (the held-out truth) predicted from a profile calibrated by
-// microbenchmarks on the same cluster, never fitted to the runs. Per run: measured and predicted median step
+// microbenchmarks on the same cluster, never fitted to the runs. Per configuration (its runs' median of median
+// steps when it ran more than once; the CSV's run column names its first run): measured and predicted median step
 // time, the absolute percentage error, and the same for the speedup over a one-rank run of the same workload
 // and batch (ranks x t1 / tN, measured against predicted); then the median and max errors. Exit 1 when the
 // largest step-time error is over --max-error.
@@ -286,7 +287,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   {
     std::map<std::string, std::size_t> index;
     for (const auto& r : runs) {
-      const auto key = fmt::format("{}|{}|{}|{}|{}|{}|{:g}|{}|{}|{:g}|{:g}", r.engine, r.workload, r.cluster, r.ranks,
+      const auto key = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", r.engine, r.workload, r.cluster, r.ranks,
                                    r.nodes, r.ranks_per_node, r.rate_mbit, r.precision, r.batch, r.bucket_bytes,
                                    r.first_bucket_bytes);
       const auto [it, fresh] = index.try_emplace(key, rows.size());

@@ -661,6 +661,7 @@ TEST(Cli, ValidateComparesRunsWithPredictions) {
                 table.string()});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("# step time: median error"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("comp.err runs"), std::string::npos) << r.out;  // no runs column: nothing repeats
   std::ifstream in(table);
   std::string header, line;
   std::getline(in, header);
@@ -727,13 +728,17 @@ TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
     for (int step = 0; step < 4; ++step) {
       f << "bitscale-mpi,one," << workload << ",1,1,1,0,dgx-a100,fp32,64,26214400,1048576,2,1863690,4,1," << step
         << ",2.3,0.1,0,0,0,0.5,2026-11-23,test\n";
+      // the configuration of a, b and c at another rate: a configuration of its own
+      f << "bitscale-mpi,d," << workload << ",1,2,2,200,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1," << step
+        << ",2.3,0.1,0.01,0.5,0.4,7,2026-11-23,test\n";
     }
   }
   const auto r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "1e6", "--csv",
                       table.string()});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("4 runs of 2 configurations"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("over 2 configurations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 runs of 3 configurations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("over 3 configurations"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("comp.err runs\n"), std::string::npos) << r.out;  // the table's runs column
   std::ifstream in(table);
   std::string header, line;
   std::getline(in, header);
@@ -749,12 +754,15 @@ TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
       EXPECT_DOUBLE_EQ(std::stod(f[9]), 3.0);  // the median of 2, 5 and 3
       EXPECT_EQ(f[20], "3");
       EXPECT_NEAR(std::stod(f[15]), 2 * 0.5 / 3.0, 1e-6);  // the speedup from the medians (6 digits in the CSV)
+    } else if (f[1] == "d") {
+      EXPECT_DOUBLE_EQ(std::stod(f[9]), 7.0);
+      EXPECT_EQ(f[20], "1");
     } else {
       EXPECT_EQ(f[1], "one");
       EXPECT_EQ(f[20], "1");
     }
   }
-  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(rows, 3);
   fs::remove_all(csv.parent_path());
 }
 
