@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -629,26 +630,37 @@ seconds = 0.02
   fs::remove_all(out.parent_path());
 }
 
+// A run CSV for validate's tests: its header, then `runs` of train-mlp at batch 64 on dgx-a100, each 4 steps (step 0
+// the warm-up) on one node; a run is (id, ranks, rate in Mbit/s, precision, the 4 steps' seconds).
+struct TestRun {
+  std::string id;
+  int ranks, rate;
+  std::string precision;
+  std::array<double, 4> steps;
+};
+void write_runs(const fs::path& path, const std::vector<TestRun>& runs) {
+  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
+  std::ofstream f(path);
+  f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
+       "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
+       "date,host\n";
+  for (const auto& r : runs) {
+    for (std::size_t step = 0; step < r.steps.size(); ++step) {
+      f << "bitscale-mpi," << r.id << "," << workload << ",1," << r.ranks << "," << r.ranks << "," << r.rate
+        << ",dgx-a100," << r.precision << ",64,26214400,1048576,2,1863690,4,1," << step << ",2.3,0.1,"
+        << (r.ranks > 1 ? "0.01,0.5,0.4," : "0,0,0,") << r.steps[step] << ",2026-11-23,test\n";
+    }
+  }
+}
+
 // validate's arithmetic against `predict` for the same configurations and medians worked by hand.
 TEST(Cli, ValidateComparesRunsWithPredictions) {
   const auto csv = scratch("runs.csv");
   const auto table = scratch("validation.csv");
   const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
-  {
-    std::ofstream f(csv);
-    f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
-         "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-         "date,host\n";
-    // two ranks on one node (dgx-a100 holds 8), fp16: timed steps 1..3 take 1, 3 and 2 s (median 2); one rank,
-    // fp32: 0.5 s (the baseline)
-    const double two[] = {9.0, 1.0, 3.0, 2.0};
-    for (int step = 0; step < 4; ++step) {
-      f << "bitscale-mpi,two," << workload << ",1,2,2,100,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1," << step
-        << ",2.3,0.1,0.01,0.5,0.4," << two[step] << ",2026-11-23,test\n";
-      f << "bitscale-mpi,one," << workload << ",1,1,1,0,dgx-a100,fp32,64,26214400,1048576,2,1863690,4,1," << step
-        << ",2.3,0.1,0,0,0,0.5,2026-11-23,test\n";
-    }
-  }
+  // two ranks on one node (dgx-a100 holds 8), fp16: timed steps 1..3 take 1, 3 and 2 s (median 2); one rank,
+  // fp32: 0.5 s (the baseline)
+  write_runs(csv, {{"two", 2, 100, "fp16", {9.0, 1.0, 3.0, 2.0}}, {"one", 1, 0, "fp32", {0.5, 0.5, 0.5, 0.5}}});
   auto predicted = [&](const std::string& gpus, const std::string& precision) {
     const auto r = run({"predict", "--workload", workload, "--cluster", "dgx-a100", "--gpus", gpus, "--precision",
                         precision, "--compute", "fp32", "--storage", "fp32", "--optimizer", "momentum", "--batch", "64",
@@ -711,28 +723,12 @@ TEST(Cli, ValidateComparesRunsWithPredictions) {
 TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
   const auto csv = scratch("repeats.csv");
   const auto table = scratch("repeats-validation.csv");
-  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
-  {
-    std::ofstream f(csv);
-    f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
-         "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-         "date,host\n";
-    const std::vector<std::pair<std::string, std::vector<double>>> repeats = {
-        {"a", {9.0, 1.0, 3.0, 2.0}}, {"b", {9.0, 5.0, 4.0, 6.0}}, {"c", {9.0, 3.0, 3.5, 2.5}}};
-    for (const auto& [id, steps] : repeats) {
-      for (int step = 0; step < 4; ++step) {
-        f << "bitscale-mpi," << id << "," << workload << ",1,2,2,100,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1,"
-          << step << ",2.3,0.1,0.01,0.5,0.4," << steps[static_cast<std::size_t>(step)] << ",2026-11-23,test\n";
-      }
-    }
-    for (int step = 0; step < 4; ++step) {
-      f << "bitscale-mpi,one," << workload << ",1,1,1,0,dgx-a100,fp32,64,26214400,1048576,2,1863690,4,1," << step
-        << ",2.3,0.1,0,0,0,0.5,2026-11-23,test\n";
-      // the configuration of a, b and c at another rate: a configuration of its own
-      f << "bitscale-mpi,d," << workload << ",1,2,2,200,dgx-a100,fp16,64,26214400,1048576,2,1863690,4,1," << step
-        << ",2.3,0.1,0.01,0.5,0.4,7,2026-11-23,test\n";
-    }
-  }
+  // a, b and c: one configuration; d: the same at another rate, a configuration of its own
+  write_runs(csv, {{"a", 2, 100, "fp16", {9.0, 1.0, 3.0, 2.0}},
+                   {"b", 2, 100, "fp16", {9.0, 5.0, 4.0, 6.0}},
+                   {"c", 2, 100, "fp16", {9.0, 3.0, 3.5, 2.5}},
+                   {"one", 1, 0, "fp32", {0.5, 0.5, 0.5, 0.5}},
+                   {"d", 2, 200, "fp16", {7.0, 7.0, 7.0, 7.0}}});
   const auto r = run({"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "1e6", "--csv",
                       table.string()});
   ASSERT_EQ(r.code, 0) << r.err;
