@@ -300,7 +300,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   }
   for (auto& row : rows) {
     const Run& r = *row.run;
-    const auto p = predict(r);
+    auto p = predict(r);
     std::vector<double> steps, computes;
     for (const Run* x : row.repeats) {
       steps.push_back(x->median_step_s());
@@ -310,9 +310,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     row.predicted_s = p.step_time_s;
     // the 90% interval from the profile's stated uncertainty (none stated: no interval)
     if (profile_for(r).uncertainty.stated()) {
-      const auto i = step_time_interval(*predictor, scenario_of(r));
-      row.low_s = std::min(i.low_s, p.step_time_s);
-      row.high_s = std::max(i.high_s, p.step_time_s);
+      add_interval(p, *predictor, scenario_of(r));
+      row.low_s = p.step_time_low_s;
+      row.high_s = p.step_time_high_s;
     }
     row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
     row.measured_compute_s = median_of(computes);
