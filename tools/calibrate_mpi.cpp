@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -92,15 +93,22 @@ std::string layer_names(const MpiPlan& plan) {
   return names;
 }
 
-// The workloads' own layers at their shapes and default batch: forward + backward, median of 5 after a warm-up,
-// median over the ranks run together. Every rank calls it (the medians are collective).
+// The workloads' own layers at their shapes and default batch, timed inside the trainer's step
+// (network_layer_seconds: forward + backward with the network's ReLU, layout changes and loss, as `bitscale train`
+// runs them between its other layers, not one layer repeated on warm caches): the median of 10 steps after 2
+// warm-up steps, median over the ranks run together. A shape two workloads share is timed in the first. Every rank
+// calls it (the medians are collective).
 std::map<std::string, double> measure_layer_rates(const MpiPlan& plan) {
   std::map<std::string, double> rates;
   for (const auto& w : plan.layer_workloads) {
-    for (const auto& l : w.layers) {
+    const auto seconds = network_layer_seconds(w, w.default_batch, 10);
+    for (std::size_t i = 0; i < w.layers.size(); ++i) {
+      const auto& l = w.layers[i];
       const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
       if (key.empty() || rates.contains(key)) continue;
-      rates[key] = mpi_median(layer_flops_per_s(l, w.default_batch, 5));
+      auto s = seconds[i];
+      std::sort(s.begin(), s.end());
+      rates[key] = mpi_median(3.0 * l.forward_flops * static_cast<double>(w.default_batch) / s[s.size() / 2]);
     }
   }
   return rates;
@@ -187,8 +195,8 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
       .comm_load = "allreduce of 2 MiB (fp32)",
-      .layer_timing = "median of 5 after a warm-up, measured before and after the collectives and the faster of the "
-                      "two kept",
+      .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
+                      "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),

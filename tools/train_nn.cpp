@@ -275,11 +275,18 @@ std::int64_t Network::layer_parameters(std::int64_t layer) const {
   return 0;
 }
 
-double Network::forward(const Matrix& x, std::span<const std::int32_t> labels) {
+double Network::forward(const Matrix& x, std::span<const std::int32_t> labels, std::span<double> seconds) {
+  BITSCALE_CHECK(seconds.empty() || seconds.size() == offsets_.size()) << seconds.size() << " timings for " << layers();
   const Matrix* a = &x;
+  auto t = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     inputs_[i] = a;
     a = &layers_[i]->forward(*a);
+    if (!seconds.empty() && owner_[i] >= 0) {
+      const auto now = std::chrono::steady_clock::now();
+      seconds[static_cast<std::size_t>(owner_[i])] += std::chrono::duration<double>(now - t).count();
+      t = now;
+    }
   }
   // softmax cross-entropy, mean over the batch; dlogits = (softmax - onehot) / batch
   const Matrix& logits = *a;
@@ -296,6 +303,7 @@ double Network::forward(const Matrix& x, std::span<const std::int32_t> labels) {
     dlogits_(label, b) -= 1.0f;
   }
   dlogits_ /= static_cast<float>(batch);
+  if (!seconds.empty()) seconds.back() += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   upstream_ = &dlogits_;
   next_backward_ = static_cast<std::int64_t>(layers_.size()) - 1;
   return loss / static_cast<double>(batch);
@@ -355,6 +363,31 @@ double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs) {
   }
   std::sort(times.begin(), times.end());
   return 3.0 * layer.forward_flops * static_cast<double>(batch) / times[times.size() / 2];
+}
+
+std::vector<std::vector<double>> network_layer_seconds(const Workload& w, std::int64_t batch, int steps) {
+  BITSCALE_CHECK(steps > 0) << steps << " steps";
+  Network net(w, batch, 1);
+  const TeacherTask task(net.input_features(), net.classes(), 1);
+  const auto n = static_cast<std::size_t>(net.layers());
+  std::vector<std::vector<double>> seconds(n);
+  std::vector<double> step(n);
+  Matrix x;
+  std::vector<std::int32_t> labels;
+  constexpr int kWarmup = 2;
+  for (int s = 0; s < kWarmup + steps; ++s) {
+    task.draw(batch, 0, static_cast<std::uint64_t>(s), x, labels);
+    std::fill(step.begin(), step.end(), 0.0);
+    net.forward(x, labels, step);
+    for (auto i = net.layers() - 1; i >= 0; --i) {
+      const auto t = std::chrono::steady_clock::now();
+      net.backward_layer(i);
+      step[static_cast<std::size_t>(i)] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    }
+    if (s < kWarmup) continue;
+    for (std::size_t i = 0; i < n; ++i) seconds[i].push_back(step[i]);
+  }
+  return seconds;
 }
 
 std::function<void()> layer_pass(const Layer& layer, std::int64_t batch) {

@@ -47,8 +47,10 @@ class Network {
   std::int64_t gradient_offset(std::int64_t layer) const { return offsets_[static_cast<std::size_t>(layer)]; }
   std::int64_t layer_parameters(std::int64_t layer) const;
 
-  // The forward pass and the mean cross-entropy loss of the batch against `labels` (one per sample).
-  double forward(const Matrix& x, std::span<const std::int32_t> labels);
+  // The forward pass and the mean cross-entropy loss of the batch against `labels` (one per sample). With
+  // `seconds` (one entry per workload layer), adds each layer's forward time to its entry: a layer's own ReLU and
+  // the layout change before it count to it, the loss to the last layer.
+  double forward(const Matrix& x, std::span<const std::int32_t> labels, std::span<double> seconds = {});
   // The backward pass down to and including workload layer i (call from the last layer down, after forward): its
   // gradients are final after.
   void backward_layer(std::int64_t layer);
@@ -72,6 +74,11 @@ class Network {
 // kernels, on `batch` samples of random data: the median of `runs` after one warm-up. Calibration measures the
 // layer kinds' achieved rates with it.
 double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs);
+// Seconds of each workload layer's forward + backward inside the trainer's own step (Network::forward and
+// backward_layer on the workload's synthetic task at `batch`, as `bitscale train` runs them: ReLU, layout changes
+// and the loss included, the optimizer not), one row per layer and one column per timed step, `steps` steps after
+// 2 warm-up steps. Calibration measures the workloads' layer rates with it.
+std::vector<std::vector<double>> network_layer_seconds(const Workload& w, std::int64_t batch, int steps);
 // One forward + backward pass of `layer` on `batch` samples per call, on a layer and buffers made once (the
 // steady state of a training loop: no allocation in the pass). For contention measurements.
 std::function<void()> layer_pass(const Layer& layer, std::int64_t batch);

@@ -130,6 +130,32 @@ TEST(TrainNetwork, BackwardStopsAtTheLayerAsked) {
   EXPECT_TRUE(nonzero(span_of(0)));
 }
 
+// Timing the forward pass layer by layer (calibration's network_layer_seconds) must not change what it computes:
+// the same loss and gradients bit for bit as the untimed pass, and a time for every workload layer (the layout
+// change before fc1 and the loss included in some layer's, so none is left at zero).
+TEST(TrainNetwork, TimedPassComputesTheSameAndTimesEveryLayer) {
+  const auto w = tiny_cnn();
+  Network plain(w, 3, 7), timed(w, 3, 7);
+  TeacherTask task(plain.input_features(), plain.classes(), 7);
+  Matrix x;
+  std::vector<std::int32_t> y;
+  task.draw(3, 0, 0, x, y);
+  std::vector<double> seconds(4, 0.0);
+  EXPECT_EQ(plain.forward(x, y), timed.forward(x, y, seconds));
+  for (auto i = plain.layers() - 1; i >= 0; --i) {
+    plain.backward_layer(i);
+    timed.backward_layer(i);
+  }
+  EXPECT_TRUE(std::equal(plain.gradients().begin(), plain.gradients().end(), timed.gradients().begin()));
+  for (std::size_t i = 0; i < seconds.size(); ++i) EXPECT_GT(seconds[i], 0.0) << w.layers[i].name;
+  const auto steps = network_layer_seconds(w, 3, 5);
+  ASSERT_EQ(steps.size(), w.layers.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].size(), 5u) << w.layers[i].name;
+    for (double s : steps[i]) EXPECT_GT(s, 0.0) << w.layers[i].name;
+  }
+}
+
 TEST(TrainNetwork, SgdLowersTheLossOnTheTeacherTask) {
   const auto w = tiny_cnn();
   Network net(w, 32, 1);
