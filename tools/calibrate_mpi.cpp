@@ -94,21 +94,29 @@ std::string layer_names(const MpiPlan& plan) {
 }
 
 // The workloads' own layers at their shapes and default batch, timed inside the trainer's step
-// (network_layer_seconds: forward + backward with the network's ReLU, layout changes and loss, as `bitscale train`
-// runs them between its other layers, not one layer repeated on warm caches): the median of 10 steps after 2
+// (network_layer_seconds: each layer's forward and backward with the layout changes around it and, for the last,
+// the loss, as `bitscale train` runs them between its other layers, not one layer repeated alone): per step the
+// time of a shape's layers together over their FLOPs, the median of 10 steps (the upper of the middle two) after 2
 // warm-up steps, median over the ranks run together. A shape two workloads share is timed in the first. Every rank
-// calls it (the medians are collective).
+// calls it (the medians are collective, taken in the keys' order, the same on every rank).
 std::map<std::string, double> measure_layer_rates(const MpiPlan& plan) {
   std::map<std::string, double> rates;
   for (const auto& w : plan.layer_workloads) {
     const auto seconds = network_layer_seconds(w, w.default_batch, 10);
+    std::map<std::string, std::pair<double, std::vector<double>>> shapes;  // key -> FLOPs, seconds per step
     for (std::size_t i = 0; i < w.layers.size(); ++i) {
       const auto& l = w.layers[i];
       const auto key = layer_shape_key(l, ComputePrecision::fp32, w.default_batch);
       if (key.empty() || rates.contains(key)) continue;
-      auto s = seconds[i];
-      std::sort(s.begin(), s.end());
-      rates[key] = mpi_median(3.0 * l.forward_flops * static_cast<double>(w.default_batch) / s[s.size() / 2]);
+      auto& [flops, steps] = shapes[key];
+      flops += 3.0 * l.forward_flops * static_cast<double>(w.default_batch);
+      steps.resize(seconds[i].size(), 0.0);
+      for (std::size_t k = 0; k < steps.size(); ++k) steps[k] += seconds[i][k];
+    }
+    for (auto& [key, shape] : shapes) {
+      auto& [flops, steps] = shape;
+      std::sort(steps.begin(), steps.end());
+      rates[key] = mpi_median(flops / steps[steps.size() / 2]);
     }
   }
   return rates;

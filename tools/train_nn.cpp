@@ -342,7 +342,7 @@ struct TimedLayer {
     layer->bind(weights.data(), grads.data());
   }
   // keep_dy: the upstream gradient made once (a training loop's steady state); else made in every pass, as
-  // calibration has always measured the layer rates
+  // calibration measures the reference layers' rates
   void pass(bool keep_dy) {
     const Matrix& y = layer->forward(x);
     if (!keep_dy || dy.rows() != y.rows() || dy.cols() != y.cols()) dy = Matrix::Constant(y.rows(), y.cols(), 0.001f);

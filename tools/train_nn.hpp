@@ -75,9 +75,10 @@ class Network {
 // layer kinds' achieved rates with it.
 double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs);
 // Seconds of each workload layer's forward + backward inside the trainer's own step (Network::forward and
-// backward_layer on the workload's synthetic task at `batch`, as `bitscale train` runs them: ReLU, layout changes
-// and the loss included, the optimizer not), one row per layer and one column per timed step, `steps` steps after
-// 2 warm-up steps. Calibration measures the workloads' layer rates with it.
+// backward_layer on the workload's synthetic task at `batch`, as `bitscale train` runs them: a layer's forward
+// with its ReLU and the layout change before it, its backward with the layout change above it, the loss with the
+// last layer, the optimizer not), one row per layer and one column per timed step, `steps` steps after 2 warm-up
+// steps. Calibration measures the workloads' layer rates with it.
 std::vector<std::vector<double>> network_layer_seconds(const Workload& w, std::int64_t batch, int steps);
 // One forward + backward pass of `layer` on `batch` samples per call, on a layer and buffers made once (the
 // steady state of a training loop: no allocation in the pass). For contention measurements.
