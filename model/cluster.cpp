@@ -132,7 +132,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs", "layer_rates", "reductions", "uncertainty"});
+          "collectives", "codecs", "codec_encode", "codec_decode", "layer_rates", "reductions", "uncertainty"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -209,6 +209,17 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       if (key == "source") continue;
       find_wire_format(key, codecs.field(key));  // a known codec
       c.codec_gbyte_per_s[key] = codecs.number(key, 1e6);
+    }
+  }
+  for (const auto& [table, rates] : {std::pair{"codec_encode", &c.codec_encode_gbyte_per_s},
+                                     std::pair{"codec_decode", &c.codec_decode_gbyte_per_s}}) {
+    if (!r.has(table)) continue;
+    const auto one = r.table(table);
+    for (const auto& [k, v] : one.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      find_wire_format(key, one.field(key));  // a known codec
+      (*rates)[key] = one.number(key, 1e6);
     }
   }
   if (r.has("reductions")) {
@@ -345,6 +356,14 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [name, rate] : c.codec_gbyte_per_s) put(codecs, c, "codecs", name, rate);
     put_table_source(codecs, c, "codecs");
     doc.insert("codecs", std::move(codecs));
+  }
+  for (const auto& [table, rates] : {std::pair{"codec_encode", &c.codec_encode_gbyte_per_s},
+                                     std::pair{"codec_decode", &c.codec_decode_gbyte_per_s}}) {
+    if (rates->empty()) continue;
+    toml::table one;
+    for (const auto& [name, rate] : *rates) put(one, c, table, name, rate);
+    put_table_source(one, c, table);
+    doc.insert(table, std::move(one));
   }
 
   if (!c.reduction_gbyte_per_s.empty()) {

@@ -89,6 +89,10 @@ struct ClusterProfile {
   // measured codec throughput (bytes read + written per second, in GB/s) by codec name; codecs not listed run at
   // codec_hbm_efficiency x hbm_gbyte_per_s
   std::map<std::string, double> codec_gbyte_per_s;
+  // the same for one direction alone, where calibration timed them apart ([codec_encode], [codec_decode]): a codec
+  // whose decode is much faster than its encode (a table look-up against a table search) is charged each at its
+  // own rate; a codec listed in neither runs both at codec_gbyte_per_s
+  std::map<std::string, double> codec_encode_gbyte_per_s, codec_decode_gbyte_per_s;
 
   // measured forward + backward rates (FLOP/s of 3x the forward FLOPs) of layers by shape, precision and batch
   // (layer_shape_key in model/compute.hpp), in GFLOP/s: a layer found here runs at its measured rate instead of

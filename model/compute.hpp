@@ -34,9 +34,12 @@ double optimizer_seconds(std::int64_t parameters, const ClusterProfile& c, Stora
 StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
                          Optimizer optimizer, std::int64_t batch);
 
-// Codec kernel time: at the profile's measured rate for the codec, else memory-bound at codec_hbm_efficiency of
-// the memory bandwidth.
-double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written);
+// Codec kernel time: at the profile's measured rate for the codec in that direction ([codec_encode],
+// [codec_decode]; decode-and-accumulate is a decode), else at its rate for both directions together ([codecs]),
+// else memory-bound at codec_hbm_efficiency of the memory bandwidth.
+enum class CodecDirection { encode, decode };
+double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written,
+                     CodecDirection direction);
 
 // The APS absmax pass over `bytes` of fp32 gradients: one read, memory-bound at codec_hbm_efficiency of the
 // memory bandwidth (a profile's measured codec rates include the codec's own absmax and do not apply).

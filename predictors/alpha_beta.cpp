@@ -45,18 +45,22 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, double fp32_bytes) {
       b.comm_s = t.seconds;
       b.algorithm = t.algorithm;
     }
-    if (compressed) b.codec_s = codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes) * 2.0;
+    if (compressed) {
+      b.codec_s = codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes, CodecDirection::encode) +
+                  codec_seconds(*s.cluster, fmt.name, b.wire_bytes, fp32_bytes, CodecDirection::decode);
+    }
   } else {
     const auto t = gather_reduce(f, payload);
     b.comm_s = t.seconds;
     b.algorithm = t.algorithm;
-    const double decode_accumulate = codec_seconds(*s.cluster, fmt.name, b.wire_bytes + fp32_bytes, fp32_bytes);
-    b.codec_s = (compressed ? codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes) : 0.0) +
+    const double decode_accumulate =
+        codec_seconds(*s.cluster, fmt.name, b.wire_bytes + fp32_bytes, fp32_bytes, CodecDirection::decode);
+    b.codec_s = (compressed ? codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes, CodecDirection::encode) : 0.0) +
                 static_cast<double>(f.ranks - 1) * decode_accumulate;
   }
   if (fmt.aps) {
     b.comm_s += best_allreduce(f, 4.0).seconds;
-    b.codec_s += codec_seconds(*s.cluster, fmt.name, fp32_bytes, 0);
+    b.codec_s += absmax_seconds(*s.cluster, fp32_bytes);  // the APS absmax pass, memory-bound as in the timeline
   }
   return b;
 }

@@ -298,7 +298,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
                       {after});
       }
       if (compressed) {
-        after = g.add({TaskKind::encode, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, wire), -1, bi, 0}, {after, extra});
+        after = g.add({TaskKind::encode, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, wire, CodecDirection::encode), -1, bi, 0}, {after, extra});
         extra = after;
       }
       if (payload != memo_bytes) {
@@ -317,10 +317,10 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
                     {after, extra});
       comm_tasks.push_back(after);
       if (gathered) {
-        const double decode_accumulate = codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes);
+        const double decode_accumulate = codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes, CodecDirection::decode);
         after = g.add({TaskKind::decode, codec, static_cast<double>(D - 1) * decode_accumulate, -1, bi, 0}, {after});
       } else if (compressed) {
-        after = g.add({TaskKind::decode, codec, codec_seconds(c, fmt.name, wire, bk.fp32_bytes), -1, bi, 0}, {after});
+        after = g.add({TaskKind::decode, codec, codec_seconds(c, fmt.name, wire, bk.fp32_bytes, CodecDirection::decode), -1, bi, 0}, {after});
       }
       finals.push_back(after);
       p.wire_bytes_per_step += wire;

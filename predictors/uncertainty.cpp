@@ -13,6 +13,8 @@ ClusterProfile scaled(const ClusterProfile& c, const ParameterScale& s) {
   for (auto& [key, rate] : out.layer_gflops) rate *= s.compute;
   out.hbm_gbyte_per_s *= s.memory_bandwidth;
   for (auto& [key, rate] : out.codec_gbyte_per_s) rate *= s.codecs;
+  for (auto& [key, rate] : out.codec_encode_gbyte_per_s) rate *= s.codecs;
+  for (auto& [key, rate] : out.codec_decode_gbyte_per_s) rate *= s.codecs;
   out.codec_hbm_efficiency *= s.codecs;  // a factor here, not a fraction: it may pass 1
   for (auto& [key, rate] : out.reduction_gbyte_per_s) rate *= s.codecs;
   out.intra_node_gbps *= s.node_bandwidth;

@@ -47,6 +47,8 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.efficiency[static_cast<int>(LayerKind::linear)] = std::min(1.0, r.linear_flops_per_s / gemm32);
   c.efficiency[static_cast<int>(LayerKind::conv)] = std::min(1.0, r.conv_flops_per_s / gemm32);
   for (const auto& [name, rate] : r.codec_bytes_per_s) c.codec_gbyte_per_s[name] = rate / 1e9;
+  for (const auto& [name, rate] : r.codec_encode_bytes_per_s) c.codec_encode_gbyte_per_s[name] = rate / 1e9;
+  for (const auto& [name, rate] : r.codec_decode_bytes_per_s) c.codec_decode_gbyte_per_s[name] = rate / 1e9;
   c.gpus_per_node = scope.ranks_per_node;
   c.intra_node_kind = "shared-memory";
   c.inter_node_kind = scope.nodes > 1 ? "network" : "none (one host)";
@@ -63,6 +65,14 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.sources["efficiency.conv"] = e.kernels + " " + e.conv + " 64 -> 64 channels on 16x16, 32 samples, forward + "
                                  "backward over the fp32 GEMM rate, median over ranks run together; " + command;
   c.sources["codecs"] = e.codecs + ", median over ranks run together; " + command;
+  if (!r.codec_encode_bytes_per_s.empty()) {
+    c.sources["codec_encode"] = "the encode alone (bytes read + written over its time) in the same measurement as "
+                                "[codecs], median over ranks run together; " + command;
+  }
+  if (!r.codec_decode_bytes_per_s.empty()) {
+    c.sources["codec_decode"] = "the decode alone (bytes read + written over its time) in the same measurement as "
+                                "[codecs], median over ranks run together; " + command;
+  }
   for (const auto& [key, rate] : r.layer_flops_per_s) c.layer_gflops[key] = rate / 1e9;
   if (r.layer_spread > 0) {
     c.uncertainty.compute = std::min(1.0, std::max(0.01, r.layer_spread));
@@ -105,7 +115,14 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
                        r.compute_during_comm, r.comm_during_compute);
     out << fmt::format("  the slowest rank behind the mean on the same compute: {:.1f}%\n", 100 * r.rank_skew);
   }
-  for (const auto& [name, rate] : r.codec_bytes_per_s) out << fmt::format("  codec {:<11} {:.3f} GB/s\n", name, rate / 1e9);
+  for (const auto& [name, rate] : r.codec_bytes_per_s) {
+    const auto enc = r.codec_encode_bytes_per_s.find(name), dec = r.codec_decode_bytes_per_s.find(name);
+    out << fmt::format("  codec {:<11} {:.3f} GB/s", name, rate / 1e9);
+    if (enc != r.codec_encode_bytes_per_s.end() && dec != r.codec_decode_bytes_per_s.end()) {
+      out << fmt::format(" (encode {:.3f}, decode {:.3f})", enc->second / 1e9, dec->second / 1e9);
+    }
+    out << "\n";
+  }
   for (const auto& [key, rate] : r.layer_flops_per_s) {
     out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
   }

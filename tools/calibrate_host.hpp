@@ -27,7 +27,9 @@ struct HostRates {
   bool contention = false;                                       // the two fractions below were measured
   double compute_during_comm = 1, comm_during_compute = 1;
   double rank_skew = 0;  // measured with the contention (ranks > 1)
-  std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written
+  std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written, both directions together
+  // each direction alone (bytes read + written over its own time), where the engine timed them apart
+  std::map<std::string, double> codec_encode_bytes_per_s, codec_decode_bytes_per_s;
   std::map<std::string, double> layer_flops_per_s;   // by layer_shape_key, forward + backward
   std::string layer_workloads;                       // whose layers, for the source
   // the workloads' layer rates measured twice (before and after the collectives): the standard deviation of one

@@ -174,6 +174,9 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     // decode must not average to a fast codec
     r.codec_bytes_per_s[f.name] =
         mpi_median(2.0 / (1.0 / rate.encode_bytes_per_s + 1.0 / rate.decode_bytes_per_s));
+    // and each direction alone: a gathered bucket is decoded p - 1 times for one encode
+    r.codec_encode_bytes_per_s[f.name] = mpi_median(rate.encode_bytes_per_s);
+    r.codec_decode_bytes_per_s[f.name] = mpi_median(rate.decode_bytes_per_s);
   }
   // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
@@ -253,10 +256,16 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
     const auto t = time_codec_cuda(f, std::size_t{1} << 24, 20);
     const double bytes = 4.0 * (1 << 24) + static_cast<double>(wire_size(f, std::size_t{1} << 24));
     c.codec_gbyte_per_s[f.name] = mpi_median(2.0 * bytes / (t.encode_s + t.decode_s)) / 1e9;
+    c.codec_encode_gbyte_per_s[f.name] = mpi_median(bytes / t.encode_s) / 1e9;
+    c.codec_decode_gbyte_per_s[f.name] = mpi_median(bytes / t.decode_s) / 1e9;
   }
   c.sources["codecs"] = "bitscale CUDA codecs on 2^24 values, encode and decode together (2 x bytes over their summed "
                         "times; CUDA events, median of 20); " +
                         command;
+  c.sources["codec_encode"] = "bitscale CUDA codecs on 2^24 values, the encode alone (bytes read + written over its "
+                              "time; CUDA events, median of 20); " + command;
+  c.sources["codec_decode"] = "bitscale CUDA codecs on 2^24 values, the decode alone (bytes read + written over its "
+                              "time; CUDA events, median of 20); " + command;
   if (root) {
     out << fmt::format("  copy {:.1f} GB/s; GEMM TFLOP/s: {}\n", copy / 1e9, achieved);
     for (const auto& [name, rate] : c.codec_gbyte_per_s) out << fmt::format("  codec {:<11} {:.1f} GB/s\n", name, rate);

@@ -108,6 +108,12 @@ std::string html_report(const ReportInput& in) {
       "inter_node.nic_bandwidth_gbps");
   row("collective library", c.collective_library, "collectives");
   for (const auto& [codec, rate] : c.codec_gbyte_per_s) row("codec " + codec, fmt::format("{:g} GB/s", rate), "codecs." + codec);
+  for (const auto& [codec, rate] : c.codec_encode_gbyte_per_s) {
+    row("codec " + codec + " encode", fmt::format("{:g} GB/s", rate), "codec_encode." + codec);
+  }
+  for (const auto& [codec, rate] : c.codec_decode_gbyte_per_s) {
+    row("codec " + codec + " decode", fmt::format("{:g} GB/s", rate), "codec_decode." + codec);
+  }
   const auto& u = c.uncertainty;
   row("uncertainty (1 sd, relative)",
       fmt::format("compute {:g}, memory {:g}, codecs {:g}, node {:g} / {:g}, network {:g} / {:g}", u.compute,

@@ -92,6 +92,8 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"memory_gib = 80", "memory_gib = 80\nrank_skew = 11", "gpu.rank_skew = '11'"},
       {"[node]", "[reductions]\nfp17 = 0.5\n[node]", "reductions.fp17"},
       {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
+      {"[node]", "[codec_decode]\ndettmers8 = 0\n[node]", "codec_decode.dettmers8 = '0': must be > 0"},
+      {"[node]", "[codec_encode]\ndettmers9 = 2\n[node]", "codec_encode.dettmers9"},
       {"compute = 0.3", "compute = 1.5", "uncertainty.compute = '1.5': must be <= 1"},
       {"compute = 0.3", "compute = -0.1", "uncertainty.compute = '-0.1"},
       {"compute = 0.3", "computing = 0.3", "unknown key"},
@@ -134,6 +136,10 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.rank_skew = 0.0625;
     c.sources["gpu.rank_skew"] = "test: ranks out of step";
     c.sources["reductions"] = "test: a slow fp16 sum";
+    c.codec_encode_gbyte_per_s["dettmers8"] = 1.25;
+    c.codec_decode_gbyte_per_s["dettmers8"] = 10.5;
+    c.sources["codec_encode"] = "test: a slow encode";
+    c.sources["codec_decode"] = "test: a fast decode";
     const auto text = to_toml(c);
     const auto back = parse_cluster_toml(text, "written.toml");
     EXPECT_EQ(back.name, c.name);
@@ -147,6 +153,8 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.intra_node_regimes[1].bandwidth_gbps, 2000);
     EXPECT_EQ(back.layer_gflops, c.layer_gflops);
     EXPECT_EQ(back.reduction_gbyte_per_s, c.reduction_gbyte_per_s);
+    EXPECT_EQ(back.codec_encode_gbyte_per_s, c.codec_encode_gbyte_per_s);
+    EXPECT_EQ(back.codec_decode_gbyte_per_s, c.codec_decode_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);
     c.uncertainty.memory_bandwidth = 0.125;  // each field apart, so a swap of two shows
     const auto& u = parse_cluster_toml(to_toml(c), "written.toml").uncertainty;

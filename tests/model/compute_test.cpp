@@ -66,13 +66,22 @@ TEST(Compute, RooflineByHand) {
 }
 
 TEST(Compute, CodecIsMemoryBound) {
+  constexpr auto enc = CodecDirection::encode, dec = CodecDirection::decode;
   // read 4e6 + write 2e6 bytes at 0.5 * 1e12 B/s = 12 us
-  EXPECT_NEAR(codec_seconds(simple_gpu(), "fp16", 4e6, 2e6), 12e-6, 1e-15);
-  // a measured rate for the codec wins: 6e6 bytes at 3 GB/s = 2 ms
+  EXPECT_NEAR(codec_seconds(simple_gpu(), "fp16", 4e6, 2e6, enc), 12e-6, 1e-15);
+  // a measured rate for the codec wins: 6e6 bytes at 3 GB/s = 2 ms, either direction
   auto c = simple_gpu();
   c.codec_gbyte_per_s["fp16"] = 3;
-  EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6), 2e-3, 1e-15);
-  EXPECT_NEAR(codec_seconds(c, "bf16", 4e6, 2e6), 12e-6, 1e-15);
+  EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6, enc), 2e-3, 1e-15);
+  EXPECT_NEAR(codec_seconds(c, "fp16", 2e6, 4e6, dec), 2e-3, 1e-15);
+  EXPECT_NEAR(codec_seconds(c, "bf16", 4e6, 2e6, enc), 12e-6, 1e-15);
+  // a direction measured apart wins for that direction only: decode 6e6 bytes at 12 GB/s = 0.5 ms, the encode
+  // still at the both-directions rate
+  c.codec_decode_gbyte_per_s["fp16"] = 12;
+  EXPECT_NEAR(codec_seconds(c, "fp16", 2e6, 4e6, dec), 0.5e-3, 1e-15);
+  EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6, enc), 2e-3, 1e-15);
+  c.codec_encode_gbyte_per_s["fp16"] = 1.5;  // 6e6 bytes at 1.5 GB/s = 4 ms
+  EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6, enc), 4e-3, 1e-15);
 }
 
 TEST(Memory, BytesPerParameterByPolicy) {

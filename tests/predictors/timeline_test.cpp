@@ -177,6 +177,27 @@ TEST(Timeline, SlowSumsAddTheirShareOfTheBucketAtTheirRate) {
   }
 }
 
+// A codec timed in each direction apart ([codec_encode], [codec_decode]): a gathered bucket is encoded once and
+// decoded and accumulated p - 1 times, each direction at its own rate, worked by hand from the wire size.
+TEST(Timeline, GatheredBucketsDecodeAtTheDecodeRate) {
+  const auto w = find_workload("resnet50");
+  auto c = find_cluster("dgx-a100");
+  c.codec_gbyte_per_s["dettmers8"] = 2.0;  // both directions together: used by neither once both are listed
+  c.codec_encode_gbyte_per_s["dettmers8"] = 1.0;
+  c.codec_decode_gbyte_per_s["dettmers8"] = 8.0;
+  auto s = scenario(w, c, 64, "dettmers8");
+  s.bucket_bytes = 1e9;
+  s.first_bucket_bytes = 1e9;
+  s.overlap = Overlap::none;
+  const auto p = make_predictor("timeline")->predict(s);
+  ASSERT_EQ(p.buckets, 1);
+  const double fp32 = 4.0 * 25'557'032.0;
+  const double wire = find_wire_format("dettmers8").wire_bytes(25'557'032.0);
+  const double encode = (fp32 + wire) / 1e9;
+  const double decode_accumulate = (wire + fp32 + fp32) / 8e9;
+  EXPECT_NEAR(p.codec_s, encode + 63.0 * decode_accumulate, 1e-9);
+}
+
 TEST(Timeline, OverlapNeverBeatsTheLargerOfComputeAndCommunication) {
   std::mt19937 rng(11);
   const char* workloads[] = {"resnet50", "bert-large", "vgg16", "lstm-lm"};
