@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <filesystem>
 #include <sstream>
 #include <vector>
@@ -128,6 +129,17 @@ void ClusterProfile::validate() const {
   }
 }
 
+namespace {
+
+// The profile's codec rate tables by name: both directions together, then each alone.
+template <typename Profile>
+auto codec_tables(Profile& c) {
+  return std::array{std::pair{"codecs", &c.codec_gbyte_per_s}, std::pair{"codec_encode", &c.codec_encode_gbyte_per_s},
+                    std::pair{"codec_decode", &c.codec_decode_gbyte_per_s}};
+}
+
+}  // namespace
+
 ClusterProfile parse_cluster_toml(std::string_view text, const std::string& source) {
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
@@ -202,17 +214,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
     }
   }
 
-  if (r.has("codecs")) {
-    const auto codecs = r.table("codecs");
-    for (const auto& [k, v] : codecs.raw()) {
-      const std::string key(k.str());
-      if (key == "source") continue;
-      find_wire_format(key, codecs.field(key));  // a known codec
-      c.codec_gbyte_per_s[key] = codecs.number(key, 1e6);
-    }
-  }
-  for (const auto& [table, rates] : {std::pair{"codec_encode", &c.codec_encode_gbyte_per_s},
-                                     std::pair{"codec_decode", &c.codec_decode_gbyte_per_s}}) {
+  for (const auto& [table, rates] : codec_tables(c)) {
     if (!r.has(table)) continue;
     const auto one = r.table(table);
     for (const auto& [k, v] : one.raw()) {
@@ -351,14 +353,7 @@ std::string to_toml(const ClusterProfile& c) {
   put_table_source(eff, c, "efficiency");
   doc.insert("efficiency", std::move(eff));
 
-  if (!c.codec_gbyte_per_s.empty()) {
-    toml::table codecs;
-    for (const auto& [name, rate] : c.codec_gbyte_per_s) put(codecs, c, "codecs", name, rate);
-    put_table_source(codecs, c, "codecs");
-    doc.insert("codecs", std::move(codecs));
-  }
-  for (const auto& [table, rates] : {std::pair{"codec_encode", &c.codec_encode_gbyte_per_s},
-                                     std::pair{"codec_decode", &c.codec_decode_gbyte_per_s}}) {
+  for (const auto& [table, rates] : codec_tables(c)) {
     if (rates->empty()) continue;
     toml::table one;
     for (const auto& [name, rate] : *rates) put(one, c, table, name, rate);

@@ -66,10 +66,8 @@ double optimizer_seconds(std::int64_t parameters, const ClusterProfile& c, Stora
 double codec_seconds(const ClusterProfile& c, const std::string& codec, double bytes_read, double bytes_written,
                      CodecDirection direction) {
   const auto& one = direction == CodecDirection::encode ? c.codec_encode_gbyte_per_s : c.codec_decode_gbyte_per_s;
-  if (const auto it = one.find(codec); it != one.end()) return (bytes_read + bytes_written) / (it->second * 1e9);
-  if (!c.codec_gbyte_per_s.empty()) {
-    const auto it = c.codec_gbyte_per_s.find(codec);
-    if (it != c.codec_gbyte_per_s.end()) return (bytes_read + bytes_written) / (it->second * 1e9);
+  for (const auto* rates : {&one, &c.codec_gbyte_per_s}) {
+    if (const auto it = rates->find(codec); it != rates->end()) return (bytes_read + bytes_written) / (it->second * 1e9);
   }
   return (bytes_read + bytes_written) / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
 }

@@ -55,8 +55,9 @@ BucketCost bucket_cost(const Scenario& s, const Fabric& f, double fp32_bytes) {
     b.algorithm = t.algorithm;
     const double decode_accumulate =
         codec_seconds(*s.cluster, fmt.name, b.wire_bytes + fp32_bytes, fp32_bytes, CodecDirection::decode);
-    b.codec_s = (compressed ? codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes, CodecDirection::encode) : 0.0) +
-                static_cast<double>(f.ranks - 1) * decode_accumulate;
+    const double encode =
+        compressed ? codec_seconds(*s.cluster, fmt.name, fp32_bytes, b.wire_bytes, CodecDirection::encode) : 0.0;
+    b.codec_s = encode + static_cast<double>(f.ranks - 1) * decode_accumulate;
   }
   if (fmt.aps) {
     b.comm_s += best_allreduce(f, 4.0).seconds;

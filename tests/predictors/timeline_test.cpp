@@ -27,6 +27,13 @@ Scenario scenario(const Workload& w, const ClusterProfile& c, std::int64_t gpus,
   return s;
 }
 
+// The whole model in one bucket, reduced after the backward pass: every bucket-level cost shows whole.
+void one_bucket_no_overlap(Scenario& s) {
+  s.bucket_bytes = 1e9;
+  s.first_bucket_bytes = 1e9;
+  s.overlap = Overlap::none;
+}
+
 TEST(TaskGraph, StreamsRunOneTaskAtATimeInReadyOrder) {
   TaskGraph g;
   const auto a = g.add({TaskKind::backward, Stream::compute, 2.0, 0, -1, 1}, {});
@@ -143,9 +150,7 @@ TEST(Timeline, OneBucketWithoutOverlapIsComputePlusCommunication) {
   const auto w = find_workload("resnet50");
   const auto c = find_cluster("dgx-a100");
   auto s = scenario(w, c, 64, "fp32");
-  s.bucket_bytes = 1e9;
-  s.first_bucket_bytes = 1e9;
-  s.overlap = Overlap::none;
+  one_bucket_no_overlap(s);
   const auto p = make_predictor("timeline")->predict(s);
   EXPECT_EQ(p.buckets, 1);
   const double grad = 4.0 * static_cast<double>(w.parameters());
@@ -163,9 +168,7 @@ TEST(Timeline, SlowSumsAddTheirShareOfTheBucketAtTheirRate) {
   slow.reduction_gbyte_per_s["fp16"] = 2.0;
   for (const char* precision : {"fp16", "fp32", "int8-block"}) {
     auto s = scenario(w, c, 64, precision);
-    s.bucket_bytes = 1e9;
-    s.first_bucket_bytes = 1e9;
-    s.overlap = Overlap::none;
+    one_bucket_no_overlap(s);
     const auto base = make_predictor("timeline")->predict(s);
     s.cluster = &slow;
     const auto p = make_predictor("timeline")->predict(s);
@@ -186,9 +189,7 @@ TEST(Timeline, GatheredBucketsDecodeAtTheDecodeRate) {
   c.codec_encode_gbyte_per_s["dettmers8"] = 1.0;
   c.codec_decode_gbyte_per_s["dettmers8"] = 8.0;
   auto s = scenario(w, c, 64, "dettmers8");
-  s.bucket_bytes = 1e9;
-  s.first_bucket_bytes = 1e9;
-  s.overlap = Overlap::none;
+  one_bucket_no_overlap(s);
   const auto p = make_predictor("timeline")->predict(s);
   ASSERT_EQ(p.buckets, 1);
   const double fp32 = 4.0 * 25'557'032.0;
