@@ -47,6 +47,44 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// --events: what each thread of a rank did and when, in seconds since the barrier before the first step (one
+// clock per rank: ranks on one host share it), to set a run beside the timeline predictor's --trace.
+enum class EventKind {
+  forward, backward, absmax, encode, decode, wait, optimizer, scale_allreduce, allreduce, allgather
+};
+constexpr std::string_view event_name(EventKind k) {
+  constexpr std::string_view names[] = {"forward", "backward", "absmax",          "encode",    "decode",
+                                        "wait",    "optimizer", "scale_allreduce", "allreduce", "allgather"};
+  return names[static_cast<int>(k)];
+}
+struct Event {
+  std::int64_t step = 0;
+  EventKind kind = EventKind::forward;
+  std::int64_t index = -1;  // the layer (backward) or the bucket (codec and collectives); -1 for none
+  double start_s = 0, end_s = 0;
+};
+class EventLog {
+ public:
+  void enable(Clock::time_point origin) {
+    on_ = true;
+    origin_ = origin;
+  }
+  bool on() const { return on_; }
+  // an event from `start` to now
+  void add(std::int64_t step, EventKind k, std::int64_t index, Clock::time_point start) {
+    if (!on_) return;
+    const auto now = Clock::now();
+    events_.push_back({step, k, index, since(start), since(now)});
+  }
+  std::vector<Event>& events() { return events_; }
+
+ private:
+  double since(Clock::time_point t) const { return std::chrono::duration<double>(t - origin_).count(); }
+  bool on_ = false;
+  Clock::time_point origin_{};
+  std::vector<Event> events_;
+};
+
 // The format whose codes MPI sums (one format per run): decode both, add in fp32, round to nearest.
 MiniFloat g_sum_format;
 template <typename Code>
@@ -172,6 +210,19 @@ class CommThread {
     done_.pop_front();
     return j;
   }
+  // record every job from now on (before the first post)
+  void record(Clock::time_point origin) {
+    std::lock_guard lock(m_);
+    log_.enable(origin);
+  }
+  void set_step(std::int64_t step) {
+    std::lock_guard lock(m_);
+    step_ = step;
+  }
+  std::vector<Event> take_events() {
+    std::lock_guard lock(m_);
+    return std::move(log_.events());
+  }
   double take_busy_seconds() {
     std::lock_guard lock(m_);
     const double b = busy_s_;
@@ -206,6 +257,10 @@ class CommThread {
       {
         std::lock_guard lock(m_);
         busy_s_ += s;
+        const EventKind k = j.kind == Job::scale    ? EventKind::scale_allreduce
+                            : j.kind == Job::reduce ? EventKind::allreduce
+                                                    : EventKind::allgather;
+        log_.add(step_, k, static_cast<std::int64_t>(j.bucket), t);
         done_.push_back(j);
       }
       cv_.notify_all();
@@ -220,6 +275,8 @@ class CommThread {
   std::size_t next_ = 0;
   bool stop_ = false;
   double busy_s_ = 0;
+  EventLog log_;
+  std::int64_t step_ = 0;
   std::string error_;
   std::thread thread_;  // last: starts after the members it uses
 };
@@ -252,6 +309,40 @@ std::string existing_runs(const std::string& path) {
     throw InputError("", "--out", path, "exists but is not a bitscale run CSV (its header differs): choose another file");
   }
   return text;
+}
+
+// Every rank's events, as CSV on rank 0 ("" elsewhere): step, rank, event, index, start_s, end_s.
+std::string gather_events(const std::vector<Event>& compute, const std::vector<Event>& comm, int rank,
+                          std::int64_t ranks) {
+  std::vector<double> mine;
+  mine.reserve(5 * (compute.size() + comm.size()));
+  for (const auto* list : {&compute, &comm}) {
+    for (const auto& e : *list) {
+      mine.insert(mine.end(), {static_cast<double>(e.step), static_cast<double>(static_cast<int>(e.kind)),
+                               static_cast<double>(e.index), e.start_s, e.end_s});
+    }
+  }
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(static_cast<std::size_t>(ranks)), offsets(static_cast<std::size_t>(ranks));
+  TRAIN_MPI(MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD));
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    offsets[r] = static_cast<int>(total);
+    total += static_cast<std::size_t>(counts[r]);
+  }
+  std::vector<double> all(rank == 0 ? total : 0);
+  TRAIN_MPI(MPI_Gatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, 0,
+                        MPI_COMM_WORLD));
+  if (rank != 0) return "";
+  std::string csv = "step,rank,event,index,start_s,end_s\n";
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    for (auto i = static_cast<std::size_t>(offsets[r]); i < static_cast<std::size_t>(offsets[r] + counts[r]); i += 5) {
+      csv += fmt::format("{},{},{},{},{:.6f},{:.6f}\n", static_cast<std::int64_t>(all[i]), r,
+                         event_name(static_cast<EventKind>(static_cast<int>(all[i + 1]))),
+                         static_cast<std::int64_t>(all[i + 2]), all[i + 3], all[i + 4]);
+    }
+  }
+  return csv;
 }
 
 int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostream& err) {
@@ -338,6 +429,12 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
         << std::flush;
   }
   MPI_Barrier(MPI_COMM_WORLD);
+  EventLog log;
+  if (!o.events.empty()) {
+    const auto origin = Clock::now();
+    log.enable(origin);
+    comm.record(origin);
+  }
   for (std::int64_t step = 0; step < s.steps; ++step) {
     task.draw(s.batch, static_cast<std::uint64_t>(world.rank), static_cast<std::uint64_t>(step % 16), x, labels);
     StepRow row;
@@ -352,6 +449,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
         co.global_max_abs = st.global_max;
         encode_cpu(f, span_of(j.bucket), st.wire, co);
         row.codec_s += seconds_since(t);
+        log.add(step, EventKind::encode, static_cast<std::int64_t>(j.bucket), t);
         comm.post({Job::reduce, j.bucket, 2 * j.bucket + 1});
         return;
       }
@@ -366,6 +464,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
         decode_cpu(f, st.wire, span_of(j.bucket));
       }
       row.codec_s += seconds_since(t);
+      if (gathered || !fp32) log.add(step, EventKind::decode, static_cast<std::int64_t>(j.bucket), t);
       ++done;
     };
     auto drain = [&](bool wait) {
@@ -381,6 +480,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
       if (f.aps) {
         st.local_max = max_abs_finite(span_of(b));
         row.codec_s += seconds_since(t);
+        log.add(step, EventKind::absmax, static_cast<std::int64_t>(b), t);
         comm.post({Job::scale, b, 2 * b});
         return;
       }
@@ -389,26 +489,31 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
         co.ranks = D;
         encode_cpu(f, span_of(b), st.wire, co);
         row.codec_s += seconds_since(t);
+        log.add(step, EventKind::encode, static_cast<std::int64_t>(b), t);
       }
       comm.post({gathered ? Job::gather : Job::reduce, b, b});
     };
 
     comm.restart();
+    if (log.on()) comm.set_step(step);
     const auto t0 = Clock::now();
     auto t = Clock::now();
     row.loss = net.forward(x, labels);
     row.compute_s += seconds_since(t);
+    log.add(step, EventKind::forward, -1, t);
     std::size_t next = 0;
     for (auto i = net.layers() - 1; i >= 0; --i) {
       t = Clock::now();
       net.backward_layer(i);
       row.compute_s += seconds_since(t);
+      log.add(step, EventKind::backward, i, t);
       if (next < buckets.size() && buckets[next].last_layer == i) start_bucket(next++);
       drain(false);
     }
     t = Clock::now();
     while (done < buckets.size()) drain(true);
     row.wait_s = seconds_since(t);
+    log.add(step, EventKind::wait, -1, t);
     t = Clock::now();
     // SGD with momentum on the mean gradient
     const float inv = 1.0f / static_cast<float>(D), lr = static_cast<float>(s.lr), mu = static_cast<float>(s.momentum);
@@ -418,6 +523,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
       weights[k] -= lr * velocity[k];
     }
     row.compute_s += seconds_since(t);
+    log.add(step, EventKind::optimizer, -1, t);
     row.step_s = seconds_since(t0);
     row.comm_s = comm.take_busy_seconds();
     // a loss gone non-finite is reported after the last step: a rank that stopped alone would leave the others
@@ -442,6 +548,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   TRAIN_MPI(MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD));
   TRAIN_MPI(MPI_Allreduce(&h, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
   if (sum_op != MPI_OP_NULL) MPI_Op_free(&sum_op);
+  const std::string events_csv = log.on() ? gather_events(log.events(), comm.take_events(), world.rank, D) : "";
   std::int64_t first_bad = bad_step < 0 ? s.steps : bad_step, all_bad = first_bad;
   TRAIN_MPI(MPI_Allreduce(&first_bad, &all_bad, 1, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD));
   if (all_bad < s.steps) {
@@ -465,6 +572,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
                        r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(), world.host);
   }
   write_file_atomically(o.out, csv.str(), "--out");
+  if (!o.events.empty()) write_file_atomically(o.events, events_csv, "--events");
   std::vector<double> timed;
   for (const auto& r : rows) {
     if (r.step >= s.warmup) timed.push_back(r.step_s);
@@ -498,11 +606,20 @@ void add_train_command(CLI::App& app, TrainOptions& o) {
                 "the network's shaped rate, recorded (default: $EMULATED_CLUSTER_RATE_MBIT, else 0: unshaped)");
   c->add_option("--cluster-name", o.cluster_name, "the profile validate predicts this run with (recorded)");
   c->add_option("--out,-o", o.out, "run CSV to append this run's rows to (atomically)")->required();
+  c->add_option("--events", o.events,
+                "write what every rank's threads did and when (step, rank, event, index, start_s, end_s: seconds "
+                "since the barrier before the first step) to this CSV, to set beside `predict --trace`");
 }
 
 int run_train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
   const Settings s = parse_settings(o);  // bad flags fail before MPI starts, the same on every rank
   check_output_path(o.out, "--out");
+  if (!o.events.empty()) {
+    check_output_path(o.events, "--events");
+    if (std::filesystem::absolute(o.events).lexically_normal() == std::filesystem::absolute(o.out).lexically_normal()) {
+      throw InputError("", "--events", o.events, "must not be the run CSV (--out)");
+    }
+  }
   existing_runs(o.out);
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);

@@ -11,7 +11,7 @@ struct TrainOptions {
   CLI::App* command = nullptr;
   std::string workload, precision = "fp32", batch, steps = "20", warmup = "3", bucket = "25MiB",
                         first_bucket = "1MiB", lr = "0.01", momentum = "0.9", seed = "1", rate_mbit, cluster_name,
-                        out;
+                        out, events;
 };
 
 void add_train_command(CLI::App& app, TrainOptions& o);

@@ -218,6 +218,10 @@ TEST(BadInputMatrix, EveryFileInputOfEveryCommand) {
            {{"cluster", "show", wrong_cluster}, "node.gpus_per_node"},
            {{"predict", "--workload", wrong_workload}, "parameters"},
            {{"workload", "show", wrong_workload}, "parameters"},
+           // the events file may not overwrite the run CSV
+           {{"train", "-w", std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml", "--out", out,
+             "--events", out},
+            "--events"},
        }) {
     expect_rejected({args, names}, dir);
     ++cases;
@@ -225,7 +229,7 @@ TEST(BadInputMatrix, EveryFileInputOfEveryCommand) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     EXPECT_TRUE(entry.path().filename().string().starts_with("input-")) << entry.path();
   }
-  EXPECT_EQ(cases, static_cast<int>(slots.size()) * 5 - 1 + 4);
+  EXPECT_EQ(cases, static_cast<int>(slots.size()) * 5 - 1 + 5);
   fs::remove_all(dir);
 }
 
