@@ -67,7 +67,9 @@ double codec_seconds(const ClusterProfile& c, const std::string& codec, double b
                      CodecDirection direction) {
   const auto& one = direction == CodecDirection::encode ? c.codec_encode_gbyte_per_s : c.codec_decode_gbyte_per_s;
   for (const auto* rates : {&one, &c.codec_gbyte_per_s}) {
-    if (const auto it = rates->find(codec); it != rates->end()) return (bytes_read + bytes_written) / (it->second * 1e9);
+    if (const auto it = rates->find(codec); it != rates->end()) {
+      return (bytes_read + bytes_written) / (it->second * 1e9);
+    }
   }
   return (bytes_read + bytes_written) / (c.hbm_gbyte_per_s * 1e9 * c.codec_hbm_efficiency);
 }

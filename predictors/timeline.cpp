@@ -298,7 +298,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
                       {after});
       }
       if (compressed) {
-        after = g.add({TaskKind::encode, codec, codec_seconds(c, fmt.name, bk.fp32_bytes, wire, CodecDirection::encode), -1, bi, 0}, {after, extra});
+        const double encode = codec_seconds(c, fmt.name, bk.fp32_bytes, wire, CodecDirection::encode);
+        after = g.add({TaskKind::encode, codec, encode, -1, bi, 0}, {after, extra});
         extra = after;
       }
       if (payload != memo_bytes) {
@@ -317,10 +318,12 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
                     {after, extra});
       comm_tasks.push_back(after);
       if (gathered) {
-        const double decode_accumulate = codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes, CodecDirection::decode);
+        const double decode_accumulate =
+            codec_seconds(c, fmt.name, wire + bk.fp32_bytes, bk.fp32_bytes, CodecDirection::decode);
         after = g.add({TaskKind::decode, codec, static_cast<double>(D - 1) * decode_accumulate, -1, bi, 0}, {after});
       } else if (compressed) {
-        after = g.add({TaskKind::decode, codec, codec_seconds(c, fmt.name, wire, bk.fp32_bytes, CodecDirection::decode), -1, bi, 0}, {after});
+        const double decode = codec_seconds(c, fmt.name, wire, bk.fp32_bytes, CodecDirection::decode);
+        after = g.add({TaskKind::decode, codec, decode, -1, bi, 0}, {after});
       }
       finals.push_back(after);
       p.wire_bytes_per_step += wire;
