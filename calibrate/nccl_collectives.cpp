@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "calibrate/gemm_cuda.hpp"
 #include "kernels/input_error.hpp"
 
 #define BITSCALE_CUDA_CHECK(call)                                                                  \
@@ -197,35 +198,9 @@ std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& op
 }
 
 double cublas_gemm_flops(ComputePrecision p, int n, int runs) {
-  cudaDataType_t data = CUDA_R_32F;
-  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
-  std::size_t element = 4;
-  switch (p) {
-    case ComputePrecision::fp32: break;
-    case ComputePrecision::tf32: compute = CUBLAS_COMPUTE_32F_FAST_TF32; break;
-    case ComputePrecision::fp16: data = CUDA_R_16F; element = 2; break;
-    case ComputePrecision::bf16: data = CUDA_R_16BF; element = 2; break;
-    default: throw std::runtime_error("cuBLAS GEMM: fp8 needs cuBLASLt scaling, not measured here");
-  }
-  cublasHandle_t handle;
-  BITSCALE_CUBLAS_CHECK(cublasCreate(&handle));
-  const std::size_t bytes = static_cast<std::size_t>(n) * static_cast<std::size_t>(n) * element;
-  void *a = nullptr, *b = nullptr, *c = nullptr;
-  BITSCALE_CUDA_CHECK(cudaMalloc(&a, bytes));
-  BITSCALE_CUDA_CHECK(cudaMalloc(&b, bytes));
-  BITSCALE_CUDA_CHECK(cudaMalloc(&c, bytes));
-  BITSCALE_CUDA_CHECK(cudaMemset(a, 0, bytes));
-  BITSCALE_CUDA_CHECK(cudaMemset(b, 0, bytes));
-  const float alpha = 1.0f, beta = 0.0f;
-  const double seconds = median_event_seconds(runs, [&] {
-    BITSCALE_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, a, data, n, b, data, n, &beta,
-                                       c, data, n, compute, CUBLAS_GEMM_DEFAULT));
-  });
-  cudaFree(a);
-  cudaFree(b);
-  cudaFree(c);
-  cublasDestroy(handle);
-  return 2.0 * n * static_cast<double>(n) * n / seconds;
+  GemmTimer timer(p);
+  const GemmShape s{n, n, n};
+  return s.flops() / timer.seconds(s, runs);
 }
 
 double device_copy_bytes_per_s(std::size_t bytes, int runs) {

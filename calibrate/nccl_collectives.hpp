@@ -23,7 +23,7 @@ std::vector<MpiTiming> time_nccl_collectives(const std::vector<CollectiveOp>& op
                                              const std::vector<std::string>& types, const std::vector<double>& sizes,
                                              int warmup, int iters, const SeriesHooks& hooks);
 
-// cuBLAS C = A * B, n x n, in the precision (fp32, tf32, fp16, bf16): FLOP/s, median of `runs` after warm-up.
+// cuBLAS n x n x n product in the precision on random operands (gemm_cuda.hpp): FLOP/s, median of `runs`.
 double cublas_gemm_flops(ComputePrecision p, int n, int runs);
 // The device's memory bandwidth as a device-to-device copy (bytes read + written per second).
 double device_copy_bytes_per_s(std::size_t bytes, int runs);

@@ -381,7 +381,9 @@ __attribute__((target("avx2"))) void block_encode_avx2(std::span<const float> in
     const std::size_t len = std::min(kBlock, in.size() - start);
     const float* x = in.data() + start;
     bool bad = false;
-    const float scale = block_scale(block_absmax_avx2(x, len, bad), bad);
+    // two statements: block_absmax_avx2 sets `bad`, and a function's arguments are evaluated in no fixed order
+    const float absmax = block_absmax_avx2(x, len, bad);
+    const float scale = block_scale(absmax, bad);
     store_f32(wire, scale);
     std::uint8_t* codes = reinterpret_cast<std::uint8_t*>(wire + 4);
     std::size_t j = 0;

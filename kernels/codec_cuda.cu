@@ -2,6 +2,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -29,7 +30,6 @@ namespace bitscale {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr int kChunk = 16;        // values per thread step in the minifloat kernels
 constexpr std::size_t kBlock = 256;
 
 __constant__ float c_sorted[128];
@@ -123,120 +123,164 @@ __device__ __forceinline__ std::uint32_t get_code(const unsigned char* p, int by
   return c;
 }
 
-// One step: 16 values in (four float4 loads), 16 codes out (16 x code_bytes bytes, a multiple of 16), built in
-// registers and written as 16-byte or 4-byte words. Optionally also the residual of error feedback.
-__global__ void minifloat_encode_kernel(const float* in, const float* residual_in, float* residual_out, std::size_t n,
-                                        unsigned char* codes, MiniParams p) {
-  const int cb = p.f.code_bytes;
-  const std::size_t chunks = n / kChunk;
-  if (p.scale_out != nullptr && blockIdx.x == 0 && threadIdx.x == 0) *reinterpret_cast<float*>(p.scale_out) = p.scale;
-  for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
-       c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const std::size_t base = c * kChunk;
-    float v[kChunk];
-    const float4* src = reinterpret_cast<const float4*>(in + base);
+// The 4 codes of one float4 (4 x CB bytes) as CB little-endian words, and back. Every index is a compile-time
+// constant once unrolled, so the words stay in registers (a byte pointer into a register array would put the
+// array in local memory).
+template <int CB>
+__device__ __forceinline__ void pack4(const std::uint32_t (&code)[4], std::uint32_t (&words)[CB]) {
 #pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const float4 x = src[q];
-      v[4 * q] = x.x;
-      v[4 * q + 1] = x.y;
-      v[4 * q + 2] = x.z;
-      v[4 * q + 3] = x.w;
-    }
-    if (residual_in != nullptr) {
-      const float4* r = reinterpret_cast<const float4*>(residual_in + base);
+  for (int w = 0; w < CB; ++w) words[w] = 0;
 #pragma unroll
-      for (int q = 0; q < 4; ++q) {
-        const float4 x = r[q];
-        v[4 * q] = add_canonical(v[4 * q], x.x);
-        v[4 * q + 1] = add_canonical(v[4 * q + 1], x.y);
-        v[4 * q + 2] = add_canonical(v[4 * q + 2], x.z);
-        v[4 * q + 3] = add_canonical(v[4 * q + 3], x.w);
-      }
-    }
-    std::uint32_t words[kChunk];  // up to 64 bytes of codes
+  for (int j = 0; j < 4; ++j) {
 #pragma unroll
-    for (int j = 0; j < kChunk; ++j) words[j] = 0;
-    unsigned char* bytes = reinterpret_cast<unsigned char*>(words);
-#pragma unroll
-    for (int j = 0; j < kChunk; ++j) {
-      const std::uint32_t r = p.stochastic ? random_bits(p.seed, base + j) : 0u;
-      const std::uint32_t code = minifloat_encode(scale_keep_nan(v[j], p.scale), p.f, p.stochastic, r);
-      put_code(bytes + j * cb, code, cb);
-      if (residual_out != nullptr) {
-        residual_out[base + j] = sub_canonical(v[j], scale_keep_nan(minifloat_decode(code, p.f), p.unscale));
-      }
-    }
-    unsigned char* dst = codes + base * cb;
-    const int nwords = kChunk * cb / 4;
-    if (p.aligned16) {
-      for (int w = 0; w < nwords; w += 4) {
-        reinterpret_cast<uint4*>(dst)[w / 4] = make_uint4(words[w], words[w + 1], words[w + 2], words[w + 3]);
-      }
-    } else {
-      for (int w = 0; w < nwords; ++w) reinterpret_cast<std::uint32_t*>(dst)[w] = words[w];
+    for (int b = 0; b < CB; ++b) {
+      const int byte = j * CB + b;
+      words[byte / 4] |= ((code[j] >> (8 * b)) & 0xFFu) << (8 * (byte % 4));
     }
   }
-  // the last n % 16 values, one per thread
-  const std::size_t tail = chunks * kChunk;
-  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  if (tail + t < n) {
-    const std::size_t i = tail + t;
+}
+template <int CB>
+__device__ __forceinline__ std::uint32_t unpack4(const std::uint32_t (&words)[CB], int j) {
+  std::uint32_t c = 0;
+#pragma unroll
+  for (int b = 0; b < CB; ++b) {
+    const int byte = j * CB + b;
+    c |= ((words[byte / 4] >> (8 * (byte % 4))) & 0xFFu) << (8 * b);
+  }
+  return c;
+}
+// The codes of float4 number k live at codes + 4 k CB: 4-byte aligned always (APS wires put a 4-byte scale first),
+// 4 k CB-aligned too when the codes start 16-byte aligned (`aligned16`): then one 8- or 16-byte access.
+template <int CB>
+__device__ __forceinline__ void store4(unsigned char* dst, const std::uint32_t (&w)[CB], bool aligned16) {
+  if (CB == 4 && aligned16) {
+    *reinterpret_cast<uint4*>(dst) = make_uint4(w[0], w[CB > 1 ? 1 : 0], w[CB > 2 ? 2 : 0], w[CB > 3 ? 3 : 0]);
+  } else if (CB == 2 && aligned16) {
+    *reinterpret_cast<uint2*>(dst) = make_uint2(w[0], w[CB > 1 ? 1 : 0]);
+  } else {
+#pragma unroll
+    for (int i = 0; i < CB; ++i) reinterpret_cast<std::uint32_t*>(dst)[i] = w[i];
+  }
+}
+template <int CB>
+__device__ __forceinline__ void load4(const unsigned char* src, std::uint32_t (&w)[CB], bool aligned16) {
+  if (CB == 4 && aligned16) {
+    const uint4 q = *reinterpret_cast<const uint4*>(src);
+    const std::uint32_t v[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+    for (int i = 0; i < CB; ++i) w[i] = v[i];
+  } else if (CB == 2 && aligned16) {
+    const uint2 q = *reinterpret_cast<const uint2*>(src);
+    const std::uint32_t v[2] = {q.x, q.y};
+#pragma unroll
+    for (int i = 0; i < CB; ++i) w[i] = v[i % 2];
+  } else {
+#pragma unroll
+    for (int i = 0; i < CB; ++i) w[i] = reinterpret_cast<const std::uint32_t*>(src)[i];
+  }
+}
+
+// Each thread takes float4 number k = tid, tid + stride, ... four at a time, their loads issued before any use:
+// every warp-wide load reads 512 contiguous bytes and every warp-wide store writes 32 x 4 CB contiguous bytes.
+// Optionally also the residual of error feedback. The last n % 4 values go one per thread.
+template <int CB>
+__global__ void minifloat_encode_kernel(const float* in, const float* residual_in, float* residual_out, std::size_t n,
+                                        unsigned char* codes, MiniParams p) {
+  if (p.scale_out != nullptr && blockIdx.x == 0 && threadIdx.x == 0) *reinterpret_cast<float*>(p.scale_out) = p.scale;
+  const std::size_t n4 = n / 4;
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  const std::size_t tid = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  const float4* in4 = reinterpret_cast<const float4*>(in);
+  const float4* res4 = reinterpret_cast<const float4*>(residual_in);
+  for (std::size_t k0 = tid; k0 < n4; k0 += 4 * stride) {
+    float4 x[4];
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t k = k0 + u * stride;
+      if (k < n4) x[u] = in4[k];
+    }
+    if (residual_in != nullptr) {
+#pragma unroll
+      for (int u = 0; u < 4; ++u) {
+        const std::size_t k = k0 + u * stride;
+        if (k < n4) {
+          const float4 r = res4[k];
+          x[u] = make_float4(add_canonical(x[u].x, r.x), add_canonical(x[u].y, r.y), add_canonical(x[u].z, r.z),
+                             add_canonical(x[u].w, r.w));
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t k = k0 + u * stride;
+      if (k >= n4) break;
+      const float v[4] = {x[u].x, x[u].y, x[u].z, x[u].w};
+      std::uint32_t code[4];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const std::uint32_t r = p.stochastic ? random_bits(p.seed, 4 * k + j) : 0u;
+        code[j] = minifloat_encode(scale_keep_nan(v[j], p.scale), p.f, p.stochastic, r);
+        if (residual_out != nullptr) {
+          residual_out[4 * k + j] = sub_canonical(v[j], scale_keep_nan(minifloat_decode(code[j], p.f), p.unscale));
+        }
+      }
+      std::uint32_t words[CB];
+      pack4<CB>(code, words);
+      store4<CB>(codes + 4 * k * CB, words, p.aligned16);
+    }
+  }
+  // the last n % 4 values, one per thread
+  if (tid < n - 4 * n4) {
+    const std::size_t i = 4 * n4 + tid;
     float x = in[i];  // (adding a zero residual would turn -0 into +0)
     if (residual_in != nullptr) x = add_canonical(x, residual_in[i]);
     const std::uint32_t r = p.stochastic ? random_bits(p.seed, i) : 0u;
     const std::uint32_t code = minifloat_encode(scale_keep_nan(x, p.scale), p.f, p.stochastic, r);
-    put_code(codes + i * cb, code, cb);
+    put_code(codes + i * CB, code, CB);
     if (residual_out != nullptr) residual_out[i] = sub_canonical(x, scale_keep_nan(minifloat_decode(code, p.f), p.unscale));
   }
 }
 
+// The decode in the encode's layout: codes of four float4 per thread loaded first, float4 outputs (and, to
+// accumulate into, float4 inputs) coalesced across the warp.
+template <int CB>
 __global__ void minifloat_decode_kernel(const unsigned char* codes, std::size_t n, float* out, bool accumulate,
                                         MiniParams p) {
-  const int cb = p.f.code_bytes;
   if (p.scale_in != nullptr) p.unscale = 1.0f / *reinterpret_cast<const float*>(p.scale_in);
-  const std::size_t chunks = n / kChunk;
-  for (std::size_t c = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; c < chunks;
-       c += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const std::size_t base = c * kChunk;
-    std::uint32_t words[kChunk];
-    const unsigned char* src = codes + base * cb;
-    const int nwords = kChunk * cb / 4;
-    if (p.aligned16) {
-      for (int w = 0; w < nwords; w += 4) {
-        const uint4 q = reinterpret_cast<const uint4*>(src)[w / 4];
-        words[w] = q.x;
-        words[w + 1] = q.y;
-        words[w + 2] = q.z;
-        words[w + 3] = q.w;
-      }
-    } else {
-      for (int w = 0; w < nwords; ++w) words[w] = reinterpret_cast<const std::uint32_t*>(src)[w];
-    }
-    const unsigned char* bytes = reinterpret_cast<const unsigned char*>(words);
-    float4* dst = reinterpret_cast<float4*>(out + base);
+  const std::size_t n4 = n / 4;
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  const std::size_t tid = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  float4* out4 = reinterpret_cast<float4*>(out);
+  for (std::size_t k0 = tid; k0 < n4; k0 += 4 * stride) {
+    std::uint32_t w[4][CB];
+    float4 a[4];
 #pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      float4 y;
-      y.x = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q) * cb, cb), p.f), p.unscale);
-      y.y = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 1) * cb, cb), p.f), p.unscale);
-      y.z = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 2) * cb, cb), p.f), p.unscale);
-      y.w = scale_keep_nan(minifloat_decode(get_code(bytes + (4 * q + 3) * cb, cb), p.f), p.unscale);
-      if (accumulate) {
-        const float4 a = dst[q];
-        y.x = add_canonical(a.x, y.x);
-        y.y = add_canonical(a.y, y.y);
-        y.z = add_canonical(a.z, y.z);
-        y.w = add_canonical(a.w, y.w);
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t k = k0 + u * stride;
+      if (k < n4) {
+        load4<CB>(codes + 4 * k * CB, w[u], p.aligned16);
+        if (accumulate) a[u] = out4[k];
       }
-      dst[q] = y;
+    }
+#pragma unroll
+    for (int u = 0; u < 4; ++u) {
+      const std::size_t k = k0 + u * stride;
+      if (k >= n4) break;
+      float4 y;
+      y.x = scale_keep_nan(minifloat_decode(unpack4<CB>(w[u], 0), p.f), p.unscale);
+      y.y = scale_keep_nan(minifloat_decode(unpack4<CB>(w[u], 1), p.f), p.unscale);
+      y.z = scale_keep_nan(minifloat_decode(unpack4<CB>(w[u], 2), p.f), p.unscale);
+      y.w = scale_keep_nan(minifloat_decode(unpack4<CB>(w[u], 3), p.f), p.unscale);
+      if (accumulate) {
+        y = make_float4(add_canonical(a[u].x, y.x), add_canonical(a[u].y, y.y), add_canonical(a[u].z, y.z),
+                        add_canonical(a[u].w, y.w));
+      }
+      out4[k] = y;
     }
   }
-  const std::size_t tail = chunks * kChunk;
-  const std::size_t t = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
-  if (tail + t < n) {
-    const std::size_t i = tail + t;
-    const float v = scale_keep_nan(minifloat_decode(get_code(codes + i * cb, cb), p.f), p.unscale);
+  if (tid < n - 4 * n4) {
+    const std::size_t i = 4 * n4 + tid;
+    const float v = scale_keep_nan(minifloat_decode(get_code(codes + i * CB, CB), p.f), p.unscale);
     out[i] = accumulate ? add_canonical(out[i], v) : v;
   }
 }
@@ -254,7 +298,8 @@ MiniParams mini_params(const WireFormat& f, int k, const CodecOptions& o) {
   return p;
 }
 
-int launch_size(std::size_t n) { return grid_for(std::max<std::size_t>(n / kChunk, std::min<std::size_t>(n, kChunk))); }
+// a thread per four float4 (16 values), and at least the threads the last n % 4 values need
+int launch_size(std::size_t n) { return grid_for(std::max<std::size_t>(n / 16, std::min<std::size_t>(n, 4))); }
 
 // ---- block formats: one warp per block of 256 values, 8 values per lane ------------------------------------
 
@@ -264,6 +309,17 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
   const int lane = threadIdx.x & 31;
   const std::size_t warps = static_cast<std::size_t>(gridDim.x) * (blockDim.x / 32);
   const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+  // the code book in shared memory: the lanes' searches read different entries, which __constant__ memory
+  // would serve one address at a time
+  __shared__ float s_sorted[128];
+  __shared__ unsigned char s_code_of[128];
+  if (kDettmers) {
+    for (int i = threadIdx.x; i < 128; i += blockDim.x) {
+      s_sorted[i] = c_sorted[i];
+      s_code_of[i] = c_code_of[i];
+    }
+    __syncthreads();
+  }
   for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
        b += warps) {
     const std::size_t start = b * kBlock;
@@ -301,7 +357,7 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
     unsigned char* codes = reinterpret_cast<unsigned char*>(words);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      codes[j] = kDettmers ? dettmers8_encode(v[j], scale, c_sorted, c_code_of) : int8_encode(v[j], scale);
+      codes[j] = kDettmers ? dettmers8_encode(v[j], scale, s_sorted, s_code_of) : int8_encode(v[j], scale);
       if (residual_out != nullptr && 8 * lane + j < len) {
         const float back = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
         residual_out[first + j] = sub_canonical(v[j], back);
@@ -323,6 +379,11 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
   const int lane = threadIdx.x & 31;
   const std::size_t warps = static_cast<std::size_t>(gridDim.x) * (blockDim.x / 32);
   const std::size_t nblocks = (n + kBlock - 1) / kBlock;
+  __shared__ float s_magnitude[128];  // as in the encode: the lanes read different entries
+  if (kDettmers) {
+    for (int i = threadIdx.x; i < 128; i += blockDim.x) s_magnitude[i] = c_magnitude[i];
+    __syncthreads();
+  }
   for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
        b += warps) {
     const std::size_t start = b * kBlock;
@@ -338,7 +399,7 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
       float y[8];
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
-        y[j] = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
+        y[j] = kDettmers ? dettmers8_decode(codes[j], scale, s_magnitude) : int8_decode(codes[j], scale);
       }
       float4* dst = reinterpret_cast<float4*>(out + first);
       float4 y0 = make_float4(y[0], y[1], y[2], y[3]), y1 = make_float4(y[4], y[5], y[6], y[7]);
@@ -355,7 +416,7 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
       for (int j = 0; j < 8; ++j) {
         if (8 * lane + j >= len) break;
         const unsigned char code = in[4 + 8 * lane + j];
-        const float v = kDettmers ? dettmers8_decode(code, scale, c_magnitude) : int8_decode(code, scale);
+        const float v = kDettmers ? dettmers8_decode(code, scale, s_magnitude) : int8_decode(code, scale);
         out[first + j] = accumulate ? add_canonical(out[first + j], v) : v;
       }
     }
@@ -385,7 +446,14 @@ void encode_any(const WireFormat& f, const float* in, const float* residual_in, 
     const int k = aps_k(f, in, residual_in, n, o);
     auto p = mini_params(f, k, o);
     if (f.aps) p.scale_out = w;
-    minifloat_encode_kernel<<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, w + (f.aps ? 4 : 0), p);
+    unsigned char* codes = w + (f.aps ? 4 : 0);
+    switch (f.minifloat.code_bytes) {
+      case 1: minifloat_encode_kernel<1><<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes, p); break;
+      case 2: minifloat_encode_kernel<2><<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes, p); break;
+      case 3: minifloat_encode_kernel<3><<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes, p); break;
+      case 4: minifloat_encode_kernel<4><<<launch_size(n), kThreads>>>(in, residual_in, residual_out, n, codes, p); break;
+      default: throw std::invalid_argument("CUDA codec: codes of 1 to 4 bytes only");
+    }
   } else if (f.kind == CodecKind::int8_block) {
     block_encode_kernel<false><<<block_grid(n), kThreads>>>(in, residual_in, residual_out, n, w);
   } else {
@@ -442,7 +510,14 @@ void decode_cuda_device(const WireFormat& f, const std::byte* wire, std::size_t 
   if (f.kind == CodecKind::minifloat) {
     auto p = mini_params(f, 0, CodecOptions{});
     if (f.aps) p.scale_in = w;  // a power of two, as encode writes it (decode_cuda checks a host wire)
-    minifloat_decode_kernel<<<launch_size(n), kThreads>>>(w + (f.aps ? 4 : 0), n, out, accumulate, p);
+    const unsigned char* codes = w + (f.aps ? 4 : 0);
+    switch (f.minifloat.code_bytes) {
+      case 1: minifloat_decode_kernel<1><<<launch_size(n), kThreads>>>(codes, n, out, accumulate, p); break;
+      case 2: minifloat_decode_kernel<2><<<launch_size(n), kThreads>>>(codes, n, out, accumulate, p); break;
+      case 3: minifloat_decode_kernel<3><<<launch_size(n), kThreads>>>(codes, n, out, accumulate, p); break;
+      case 4: minifloat_decode_kernel<4><<<launch_size(n), kThreads>>>(codes, n, out, accumulate, p); break;
+      default: throw std::invalid_argument("CUDA codec: codes of 1 to 4 bytes only");
+    }
   } else if (f.kind == CodecKind::int8_block) {
     block_decode_kernel<false><<<block_grid(n), kThreads>>>(w, n, out, accumulate);
   } else {
@@ -513,17 +588,18 @@ std::vector<std::byte> encode_error_feedback_cuda(const WireFormat& f, std::span
   return wire;
 }
 
-CudaCodecTiming time_codec_cuda(const WireFormat& f, std::size_t n, int runs) {
+CudaCodecTiming time_codec_cuda(const WireFormat& f, std::span<const float> input, int runs) {
   require_device();
+  const std::size_t n = input.size();
   const std::size_t bytes = wire_size(f, n);
   DeviceBuffer<float> d_in(n), d_out(n);
   DeviceBuffer<std::byte> d_wire(bytes);
-  // gradient-like values: a ramp of signs and magnitudes, generated on the host once
-  std::vector<float> host(n);
-  for (std::size_t i = 0; i < n; ++i) host[i] = static_cast<float>((static_cast<double>(i % 2001) - 1000.0) * 1e-3);
-  to_device(d_in.ptr, host.data(), n);
+  to_device(d_in.ptr, input.data(), n);
   CodecOptions o;
-  o.global_max_abs = 1.0f;  // the scalar max-allreduce is timed apart: it is communication, not a kernel
+  // the scalar max-allreduce is timed apart (it is communication, not a kernel): the encode is given the max
+  float max_abs = 0;
+  for (float v : input) max_abs = std::max(max_abs, std::fabs(v));
+  o.global_max_abs = max_abs > 0 ? max_abs : 1.0f;
   cudaEvent_t start, stop;
   BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
   BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
@@ -543,7 +619,20 @@ CudaCodecTiming time_codec_cuda(const WireFormat& f, std::size_t n, int runs) {
   };
   CudaCodecTiming t;
   t.encode_s = median_of([&] { encode_cuda_device(f, d_in.ptr, n, d_wire.ptr, o); });
+  // the timed encode's wire against the CPU's, byte for byte
+  std::vector<std::byte> wire(bytes);
+  to_host(wire.data(), d_wire.ptr, bytes);
+  const auto expected_wire = encode_cpu(f, input, o);
+  t.encode_matches_cpu = wire == expected_wire;
   t.decode_s = median_of([&] { decode_cuda_device(f, d_wire.ptr, n, d_out.ptr, false); });
+  std::vector<float> decoded(n);
+  to_host(decoded.data(), d_out.ptr, n);
+  std::vector<float> expected(n);
+  decode_cpu(f, wire, expected);
+  t.decode_matches_cpu = std::memcmp(decoded.data(), expected.data(), 4 * n) == 0;
+  // decompress-accumulate into the fp32 input: every run adds the decoded values once more (the sum's bits are
+  // not checked here; the unit tests check accumulation against the CPU)
+  t.accumulate_s = median_of([&] { decode_cuda_device(f, d_wire.ptr, n, d_in.ptr, true); });
   t.copy_s = median_of([&] {
     BITSCALE_CUDA_CHECK(cudaMemcpyAsync(d_out.ptr, d_in.ptr, n * sizeof(float), cudaMemcpyDeviceToDevice));
   });

@@ -1,8 +1,9 @@
 // CUDA codecs: the same bytes as the CPU codecs of codec.hpp (the per-value arithmetic is shared through
 // minifloat.hpp and block_codec.hpp; kernels are compiled with --fmad=false so no multiply-add is fused).
-// Kernels read fp32 as 16-byte float4 loads, coalesced, in grid-stride loops sized from the device's SM count.
-// Codes are stored 16 bytes at a time where the wire layout keeps them 16-byte aligned (fp16, bf16, fp32), and
-// in 4-byte words where a 4-byte scale precedes them (APS formats, and each 260-byte block of the block codecs).
+// Minifloat kernels: each thread takes float4 number k, k + stride, ... four at a time (loads issued first), so
+// every warp-wide access is contiguous; the 4 codes of a float4 go out as one 4-, 8- or 16-byte word (4-byte
+// words where a 4-byte APS scale precedes the codes). Block codecs: one warp per block of 256 values, 8 per lane;
+// the dettmers8 code book sits in shared memory. Grid-stride loops sized from the device's SM count.
 // Every function throws std::runtime_error when the build has no CUDA or no device answers.
 // NaN is handled explicitly (minifloat.hpp), never left to the hardware, which on NVIDIA GPUs would return
 // 0x7FFFFFFF where x86 keeps the operand's NaN.
@@ -32,11 +33,15 @@ std::vector<float> decode_accumulate_cuda(const WireFormat& f, std::span<const s
 std::vector<std::byte> encode_error_feedback_cuda(const WireFormat& f, std::span<const float> grad,
                                                   std::span<float> residual, const CodecOptions& o = {});
 
-// Kernel times on device buffers of n values, with CUDA events: the median of `runs` runs after 3 warm-up runs.
-// copy_s is a device-to-device copy of the n fp32 values (4n bytes read and 4n written).
+// Kernel times on `input` copied to the device, with CUDA events: the median of `runs` runs after 3 warm-up runs.
+// The encode is given the input's max |x| (an APS format's max-allreduce is communication, timed apart).
+// accumulate_s is the decompress-accumulate (wire read, fp32 read and written); copy_s a device-to-device copy
+// of the n fp32 values (4n bytes read and 4n written). The timed encode's wire and its decode are compared
+// byte for byte with encode_cpu and decode_cpu.
 struct CudaCodecTiming {
-  double encode_s = 0, decode_s = 0, copy_s = 0;
+  double encode_s = 0, decode_s = 0, accumulate_s = 0, copy_s = 0;
+  bool encode_matches_cpu = false, decode_matches_cpu = false;
 };
-CudaCodecTiming time_codec_cuda(const WireFormat& f, std::size_t n, int runs);
+CudaCodecTiming time_codec_cuda(const WireFormat& f, std::span<const float> input, int runs);
 
 }  // namespace bitscale

@@ -24,6 +24,6 @@ std::vector<std::byte> encode_error_feedback_cuda(const WireFormat&, std::span<c
                                                   const CodecOptions&) {
   no_cuda();
 }
-CudaCodecTiming time_codec_cuda(const WireFormat&, std::size_t, int) { no_cuda(); }
+CudaCodecTiming time_codec_cuda(const WireFormat&, std::span<const float>, int) { no_cuda(); }
 
 }  // namespace bitscale

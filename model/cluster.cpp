@@ -126,6 +126,17 @@ void ClusterProfile::validate() const {
     const auto field = fmt::format("efficiency.{}", bitscale::name(static_cast<LayerKind>(k)));
     const auto rule = positive_rule(efficiency[k], 1.0);
     if (!rule.empty()) throw InputError(source, field, format_value(efficiency[k]), rule);
+    for (int p = 0; p < kComputePrecisionCount; ++p) {
+      const double e = efficiency_by_compute[p][k];
+      if (e == 0) continue;  // not given for this precision
+      const auto rule_p = positive_rule(e, 1.0);
+      if (!rule_p.empty()) {
+        throw InputError(source,
+                         fmt::format("efficiency.{}.{}", bitscale::name(static_cast<ComputePrecision>(p)),
+                                     bitscale::name(static_cast<LayerKind>(k))),
+                         format_value(e), rule_p);
+      }
+    }
   }
 }
 
@@ -265,7 +276,19 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
     const auto key = name(static_cast<LayerKind>(k));
     c.efficiency[k] = eff.number(key, 1.0);
   }
-  eff.only({"conv", "linear", "attention", "recurrent", "embedding", "norm", "pool", "elementwise"});
+  // optional per-precision tables: each kind they list overrides [efficiency] for that compute precision
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    const auto precision = name(static_cast<ComputePrecision>(p));
+    if (!eff.has(precision)) continue;
+    const auto one = eff.table(precision);
+    for (int k = 0; k < kLayerKindCount; ++k) {
+      const auto key = name(static_cast<LayerKind>(k));
+      if (one.has(key)) c.efficiency_by_compute[p][k] = one.number(key, 1.0);
+    }
+    one.only({"conv", "linear", "attention", "recurrent", "embedding", "norm", "pool", "elementwise"});
+  }
+  eff.only({"conv", "linear", "attention", "recurrent", "embedding", "norm", "pool", "elementwise", "fp32", "tf32",
+            "fp16", "bf16", "fp8"});
   c.validate();
   return c;
 }
@@ -351,6 +374,17 @@ std::string to_toml(const ClusterProfile& c) {
     put(eff, c, "efficiency", std::string(bitscale::name(static_cast<LayerKind>(k))), c.efficiency[k]);
   }
   put_table_source(eff, c, "efficiency");
+  for (int p = 0; p < kComputePrecisionCount; ++p) {
+    const std::string table = "efficiency." + std::string(bitscale::name(static_cast<ComputePrecision>(p)));
+    toml::table one;
+    for (int k = 0; k < kLayerKindCount; ++k) {
+      const double e = c.efficiency_by_compute[p][k];
+      if (e > 0) put(one, c, table, std::string(bitscale::name(static_cast<LayerKind>(k))), e);
+    }
+    if (one.empty()) continue;
+    put_table_source(one, c, table);
+    eff.insert(std::string(bitscale::name(static_cast<ComputePrecision>(p))), std::move(one));
+  }
   doc.insert("efficiency", std::move(eff));
 
   for (const auto& [table, rates] : codec_tables(c)) {

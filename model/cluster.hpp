@@ -56,6 +56,9 @@ struct ClusterProfile {
   std::array<double, kComputePrecisionCount> peak_tflops{};  // 0: the GPU has no such rate
   ComputePrecision default_compute = ComputePrecision::fp32;
   std::array<double, kLayerKindCount> efficiency{};  // achieved fraction of peak per layer kind
+  // the same for one compute precision where it was measured apart ([efficiency.bf16] and so on: a GPU's matrix
+  // units reach a different fraction of each precision's peak); 0: efficiency[kind] holds
+  std::array<std::array<double, kLayerKindCount>, kComputePrecisionCount> efficiency_by_compute{};
   double codec_hbm_efficiency = 0;                    // fraction of HBM bandwidth codec kernels reach
   // fraction of the compute rate left while a collective runs (communication takes SMs on a GPU, cores on CPU
   // ranks); 1: none lost. Calibration measures it on CPU ranks; [gpu] compute_during_comm, optional
@@ -124,6 +127,12 @@ struct ClusterProfile {
   // Replaces the network by one of x Gbit/s per GPU (one NIC per GPU).
   void set_inter_node_gbps_per_gpu(double gbps);
   double peak_flops(ComputePrecision p) const { return peak_tflops[static_cast<std::size_t>(p)] * 1e12; }
+  // The achieved fraction of peak of a layer kind in a compute precision: [efficiency.<compute>] where it lists
+  // the kind, else [efficiency].
+  double efficiency_for(ComputePrecision p, LayerKind k) const {
+    const double e = efficiency_by_compute[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)];
+    return e > 0 ? e : efficiency[static_cast<std::size_t>(k)];
+  }
   bool supports(ComputePrecision p) const { return peak_tflops[static_cast<std::size_t>(p)] > 0; }
   void validate() const;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace bitscale {
 
@@ -32,8 +33,26 @@ double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePre
     const auto it = c.layer_gflops.find(layer_shape_key(l, compute, batch));
     if (it != c.layer_gflops.end()) return l.forward_flops * static_cast<double>(batch) / (it->second * 1e9);
   }
-  return roofline(l, c.peak_flops(compute) * c.efficiency[static_cast<std::size_t>(l.kind)], c.hbm_gbyte_per_s * 1e9,
+  return roofline(l, c.peak_flops(compute) * c.efficiency_for(compute, l.kind), c.hbm_gbyte_per_s * 1e9,
                   element_bytes(compute), static_cast<double>(batch));
+}
+
+std::optional<LayerGemms> layer_gemms(const Layer& l, std::int64_t batch) {
+  if ((l.kind != LayerKind::linear && l.kind != LayerKind::conv) || l.activations <= 0 || l.parameters <= 0 ||
+      !(l.forward_flops > 0) || batch < 1) {
+    return std::nullopt;
+  }
+  const double k_exact = l.forward_flops / (2.0 * static_cast<double>(l.activations));
+  const auto k = static_cast<std::int64_t>(std::llround(k_exact));
+  if (k < 1 || std::fabs(k_exact - static_cast<double>(k)) > 1e-9 * k_exact) return std::nullopt;
+  for (const std::int64_t per_output : {k, k + 1}) {  // without a bias, then with one
+    if (l.parameters % per_output != 0) continue;
+    const std::int64_t n = l.parameters / per_output;
+    if (n < 1 || l.activations % n != 0) continue;
+    const std::int64_t m = batch * (l.activations / n);
+    return LayerGemms{{m, n, k}, {m, k, n}, {n, k, m}};
+  }
+  return std::nullopt;
 }
 
 StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrecision compute, StoragePolicy storage,
@@ -43,7 +62,7 @@ StepCompute step_compute(const Workload& w, const ClusterProfile& c, ComputePrec
   const double eb = element_bytes(compute);
   const auto b = static_cast<double>(batch);
   std::array<double, kLayerKindCount> rate{};
-  for (int k = 0; k < kLayerKindCount; ++k) rate[k] = peak * c.efficiency[k];
+  for (int k = 0; k < kLayerKindCount; ++k) rate[k] = peak * c.efficiency_for(compute, static_cast<LayerKind>(k));
   double forward = 0;
   if (c.layer_gflops.empty()) {
     for (const auto& l : w.layers) forward += roofline(l, rate[static_cast<std::size_t>(l.kind)], hbm, eb, b);

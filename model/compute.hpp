@@ -7,6 +7,7 @@
 // optimizer state and reads gradients: parameters x (2 (w + m + s) + g) / HBM.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "model/cluster.hpp"
@@ -27,6 +28,21 @@ std::string layer_shape_key(const Layer& l, ComputePrecision compute, std::int64
 // The forward time of one layer: its measured rate where the profile has one for its shape, precision and batch
 // (a third of the measured forward + backward time), else the roofline.
 double layer_forward_seconds(const Layer& l, const ClusterProfile& c, ComputePrecision compute, std::int64_t batch);
+
+// The matrix products of a linear or conv layer (a convolution as the product of its unfolded input, im2col),
+// derived from the layer's counts alone: k = forward FLOPs / (2 x activations) inputs per output, n outputs per
+// position (weights / k, or (weights - n) / k with a bias: whichever divides the activations), m = batch x
+// positions. Forward Y[m x n] = X[m x k] W^T; input gradient dX[m x k] = dY W (m, k, n); weight gradient
+// dW[n x k] = dY^T X (n, k, m): three products of 2 m n k FLOPs each, 3x the forward FLOPs as the model counts.
+struct GemmShape {
+  std::int64_t m = 0, n = 0, k = 0;
+  double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k); }
+};
+struct LayerGemms {
+  GemmShape forward, input_gradient, weight_gradient;
+};
+// std::nullopt for other kinds and for counts no such product gives.
+std::optional<LayerGemms> layer_gemms(const Layer& l, std::int64_t batch);
 
 // The optimizer step alone: memory-bound, parameters x (2 (w + m + s) + g) / HBM.
 double optimizer_seconds(std::int64_t parameters, const ClusterProfile& c, StoragePolicy storage, Optimizer optimizer);

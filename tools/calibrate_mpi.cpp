@@ -242,6 +242,13 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
     if (!c.supports(p)) continue;
     const double rate = mpi_median(cublas_gemm_flops(p, 4096, 20));
     achieved += fmt::format("{}{} {:.1f}", achieved.empty() ? "" : ", ", name(p), rate / 1e12);
+    // each precision's own fraction of its peak ([efficiency.<compute>]); fp16's also as the default below
+    const double own = std::min(1.0, rate / c.peak_flops(p));
+    c.efficiency_by_compute[static_cast<int>(p)][static_cast<int>(LayerKind::linear)] = own;
+    c.efficiency_by_compute[static_cast<int>(p)][static_cast<int>(LayerKind::conv)] = own;
+    c.sources["efficiency." + std::string(name(p))] =
+        fmt::format("cuBLAS {} GEMM 4096^3 on random operands, {:.1f} TFLOP/s over the datasheet peak; {}", name(p),
+                    rate / 1e12, command);
     if (p == ComputePrecision::fp16) {
       // GEMM-like layers reach what cuBLAS reaches on a large GEMM; the datasheet peak stays the reference
       const double fraction = std::min(1.0, rate / c.peak_flops(p));
@@ -251,15 +258,19 @@ ClusterProfile measure_gpu(const CalibrateOptions& o, const MpiWorld& world, con
   }
   c.sources["efficiency.linear"] = "cuBLAS fp16 GEMM 4096^3 over the datasheet peak (" + achieved + " TFLOP/s); " + command;
   c.sources["efficiency.conv"] = c.sources["efficiency.linear"];
+  const auto gradients = gradient_like(std::size_t{1} << 24, 7);
   for (const auto& f : wire_formats()) {
     if (f.name == "fp32") continue;
-    const auto t = time_codec_cuda(f, std::size_t{1} << 24, 20);
+    const auto t = time_codec_cuda(f, gradients, 20);
+    if (!t.encode_matches_cpu || !t.decode_matches_cpu) {
+      throw std::runtime_error("the CUDA " + f.name + " codec differs from the CPU's on the calibration data");
+    }
     const double bytes = 4.0 * (1 << 24) + static_cast<double>(wire_size(f, std::size_t{1} << 24));
     c.codec_gbyte_per_s[f.name] = mpi_median(2.0 * bytes / (t.encode_s + t.decode_s)) / 1e9;
     c.codec_encode_gbyte_per_s[f.name] = mpi_median(bytes / t.encode_s) / 1e9;
     c.codec_decode_gbyte_per_s[f.name] = mpi_median(bytes / t.decode_s) / 1e9;
   }
-  c.sources["codecs"] = "bitscale CUDA codecs on 2^24 values, encode and decode together (2 x bytes over their summed "
+  c.sources["codecs"] = "bitscale CUDA codecs on 2^24 gradient-like values, encode and decode together (2 x bytes over their summed "
                         "times; CUDA events, median of 20); " +
                         command;
   c.sources["codec_encode"] = "bitscale CUDA codecs on 2^24 values, the encode alone (bytes read + written over its "

@@ -40,6 +40,7 @@
 #include "tools/train_command.hpp"
 #include "tools/validate_command.hpp"
 #include "tools/codec_commands.hpp"
+#include "tools/gemm_command.hpp"
 #include "tools/html_report.hpp"
 #include "tools/interrupt.hpp"
 #include "tools/plan_command.hpp"
@@ -903,6 +904,8 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
   add_validate_command(app, validate_opts);
   PlanOptions plan_opts;
   add_plan_command(app, plan_opts);
+  GemmOptions gemm_opts;
+  add_gemm_command(app, gemm_opts);
 
   auto* predictors = app.add_subcommand("predictors", "list the predictors");
   auto* version = app.add_subcommand("version", "version and build (CUDA or not)");
@@ -966,6 +969,7 @@ int run_commands(const std::vector<std::string>& args, std::ostream& out, std::o
     if (train_opts.command->parsed()) return run_train(train_opts, out, err);
     if (validate_opts.command->parsed()) return run_validate(validate_opts, out, err);
     if (plan_opts.command->parsed()) return run_plan(plan_opts, out, err);
+    if (gemm_opts.command->parsed()) return run_gemm(gemm_opts, out, err);
     if (predictors->parsed()) return cmd_predictors(out);
     if (version->parsed()) {
       out << fmt::format("bitscale {}, CUDA {}{}\n", kVersion, cuda_compiled() ? "compiled" : "not compiled",

@@ -99,6 +99,12 @@ std::string html_report(const ReportInput& in) {
   for (int k = 0; k < kLayerKindCount; ++k) {
     const std::string n(name(static_cast<LayerKind>(k)));
     row("efficiency " + n, fmt::format("{:g}", c.efficiency[k]), "efficiency." + n);
+    for (int p = 0; p < kComputePrecisionCount; ++p) {
+      if (c.efficiency_by_compute[p][k] == 0) continue;
+      const std::string pn(name(static_cast<ComputePrecision>(p)));
+      row("efficiency " + n + " (" + pn + ")", fmt::format("{:g}", c.efficiency_by_compute[p][k]),
+          "efficiency." + pn + "." + n);
+    }
   }
   row("GPUs per node", std::to_string(c.gpus_per_node), "node.gpus_per_node");
   row("node links", fmt::format("{:g} Gb/s per GPU, {:g} us", c.intra_node_gbps, c.intra_node_latency_us),

@@ -2,6 +2,7 @@
 // definition, the APS scale's guarantees, NaN and infinity behaviour, the fused variants, and CUDA == CPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -332,6 +333,19 @@ TEST(Codec, NonFiniteValues) {
     for (int i = 256; i < 512; ++i) ASSERT_EQ(out[i], 0.5f) << name;
     const std::vector<float> zeros(300, 0.0f);
     for (float v : decode_cpu(f, encode_cpu(f, zeros))) ASSERT_EQ(v, 0.0f);
+    // whichever it holds, NaN or an infinity, in the vectorized part of the block or its last values, the
+    // block's scale is the canonical NaN
+    for (float bad : {kNaN, -kNaN, kInf, -kInf}) {
+      for (std::size_t at : {3u, 252u}) {
+        std::vector<float> c(255, 0.5f);
+        c[at] = bad;
+        const auto wire = encode_cpu(f, c);
+        std::uint32_t scale = 0;
+        std::memcpy(&scale, wire.data(), 4);
+        EXPECT_EQ(scale, 0x7FC00000u) << name << " " << bad << " at " << at;
+        for (float v : decode_cpu(f, wire)) ASSERT_TRUE(std::isnan(v)) << name << " " << bad << " at " << at;
+      }
+    }
   }
   // int8-block with a tiny absmax (127 / absmax overflows): codes stay within +-127 and keep their signs
   const std::vector<float> tiny = {1e-37f, -1e-37f, 0.0f, 5e-38f, -5e-38f};
@@ -439,7 +453,7 @@ TEST(CodecCuda, MatchesCpuBitForBit) {
       x[17] = kNaN;
       x[18] = -kNaN;
       x[99] = -kInf;
-      for (std::size_t i = 512; i < 768; ++i) x[i] = 1e-38f * static_cast<float>(i % 5) - 2e-38f;  // tiny absmax
+      for (std::size_t i = 512; i < std::min<std::size_t>(768, n); ++i) x[i] = 1e-38f * static_cast<float>(i % 5) - 2e-38f;  // tiny absmax
     }
     for (const auto& f : wire_formats()) {
       for (auto rounding : {Rounding::nearest, Rounding::stochastic}) {

@@ -85,6 +85,10 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"default_compute = \"tf32\"", "default_compute = \"fp64\"", "default_compute = 'fp64': unknown name"},
       {"latency_us = 9.6", "latency_us = 9.6\nbandwith_gbps = 3", "unknown key"},
       {"conv = 0.5", "conv = 1.5", "efficiency.conv = '1.5': must be <= 1"},
+      {"[collectives]", "[efficiency.bf16]\nconv = 1.5\n[collectives]", "efficiency.bf16.conv = '1.5': must be <= 1"},
+      {"[collectives]", "[efficiency.bf16]\nconv = 0\n[collectives]", "efficiency.bf16.conv = '0': must be > 0"},
+      {"[collectives]", "[efficiency.bf16]\nconvolution = 0.5\n[collectives]", "convolution"},
+      {"[collectives]", "[efficiency.fp64]\nconv = 0.5\n[collectives]", "fp64"},
       {"memory_gib = 80", "memory_gib = 80\nmemory_gib = 81", "malformed TOML"},
       {"[node]", "[node", "malformed TOML"},
       {"[node]", "[reductions]\nfp16 = 0\n[node]", "reductions.fp16 = '0': must be > 0"},
@@ -140,12 +144,19 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.codec_decode_gbyte_per_s["dettmers8"] = 10.5;
     c.sources["codec_encode"] = "test: a slow encode";
     c.sources["codec_decode"] = "test: a fast decode";
+    c.efficiency_by_compute[static_cast<int>(ComputePrecision::bf16)][static_cast<int>(LayerKind::conv)] = 0.3125;
+    c.efficiency_by_compute[static_cast<int>(ComputePrecision::fp32)][static_cast<int>(LayerKind::linear)] = 0.75;
+    c.sources["efficiency.bf16"] = "test: bf16 convolutions measured apart";
+    c.sources["efficiency.fp32"] = "test: fp32 products measured apart";
     const auto text = to_toml(c);
     const auto back = parse_cluster_toml(text, "written.toml");
     EXPECT_EQ(back.name, c.name);
     EXPECT_EQ(back.gpu_model, c.gpu_model);
     EXPECT_EQ(back.peak_tflops, c.peak_tflops);
     EXPECT_EQ(back.efficiency, c.efficiency);
+    EXPECT_EQ(back.efficiency_by_compute, c.efficiency_by_compute);
+    EXPECT_EQ(back.efficiency_for(ComputePrecision::bf16, LayerKind::conv), 0.3125);
+    EXPECT_EQ(back.efficiency_for(ComputePrecision::bf16, LayerKind::linear), c.efficiency[1]);
     EXPECT_EQ(back.intra_node_gbps, c.intra_node_gbps);
     EXPECT_EQ(back.inter_node_gbps_per_gpu(), c.inter_node_gbps_per_gpu());
     EXPECT_EQ(back.allreduce_algorithm_mask, c.allreduce_algorithm_mask);

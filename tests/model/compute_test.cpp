@@ -29,6 +29,20 @@ ClusterProfile simple_gpu() {
   return c;
 }
 
+// A per-precision efficiency ([efficiency.fp16]) replaces the kind's efficiency for that precision only.
+TEST(Compute, PerPrecisionEfficiencyAppliesToItsPrecisionOnly) {
+  const auto w = one_linear();
+  auto c = simple_gpu();
+  c.efficiency_by_compute[static_cast<int>(ComputePrecision::fp16)][static_cast<int>(LayerKind::linear)] = 0.25;
+  // fp16: 2e6 FLOPs x 100 samples at 100 TFLOP/s x 0.25 = 8 us (memory: (1,001,000 + 2 x 1000 x 100) x 2 B at
+  // 1e12 B/s = 2.4 us, below it); fp32 keeps 0.5: 2e8 / 5e12 = 40 us (memory 4.8 us)
+  const auto h = step_compute(w, c, ComputePrecision::fp16, StoragePolicy::amp, Optimizer::momentum, 100);
+  EXPECT_NEAR(h.forward_s, 8e-6, 1e-15);
+  const auto f = step_compute(w, c, ComputePrecision::fp32, StoragePolicy::fp32, Optimizer::momentum, 100);
+  EXPECT_NEAR(f.forward_s, 40e-6, 1e-15);
+  EXPECT_NEAR(layer_forward_seconds(w.layers[0], c, ComputePrecision::fp16, 100), 8e-6, 1e-15);
+}
+
 // A measured layer rate replaces the roofline for that shape, precision and batch only.
 TEST(Compute, MeasuredLayerRateReplacesTheRoofline) {
   const auto w = one_linear();
@@ -106,6 +120,68 @@ TEST(Memory, PerGpuByHand) {
   EXPECT_DOUBLE_EQ(m.model_state_bytes, 12'012'000);
   EXPECT_DOUBLE_EQ(m.activation_bytes, 256'000);
   EXPECT_DOUBLE_EQ(m.total(), 12'012'000 + 256'000 + 1e6 + 0.5 * 1024 * 1024 * 1024);
+}
+
+}  // namespace
+}  // namespace bitscale
+
+namespace bitscale {
+namespace {
+
+// A layer's matrix products from its counts, against the shapes worked out by hand from its architecture.
+TEST(LayerGemms, ConvAndLinearShapesFromTheirCounts) {
+  Workload w;
+  NetBuilder b(w);
+  // ResNet-50's first convolution, no bias: 3 -> 64 channels, 7x7, stride 2, pad 3: 224 -> 112; k = 3 x 7 x 7
+  b.conv("conv1", {3, 224, 224}, 64, 7, 7, 2, 3, 3, false);
+  // a 3x3 convolution with a bias (k + 1 weights per output channel): 64 -> 128 on 56x56, stride 2 -> 28x28
+  b.conv("conv2", {64, 56, 56}, 128, 3, 3, 2, 1, 1, true);
+  // GPT-2 XL's attention input projection: 1600 -> 4800 on 1024 tokens, with a bias
+  b.linear("c_attn", 1600, 4800, true, 1024);
+  b.layernorm("ln", 1600, 1024);
+  const auto c1 = layer_gemms(w.layers[0], 8);
+  ASSERT_TRUE(c1.has_value());
+  EXPECT_EQ(c1->forward.m, 8 * 112 * 112);
+  EXPECT_EQ(c1->forward.n, 64);
+  EXPECT_EQ(c1->forward.k, 147);
+  // input gradient dX[m x k] = dY[m x n] W; weight gradient dW[n x k] = dY^T X
+  EXPECT_EQ(c1->input_gradient.m, 8 * 112 * 112);
+  EXPECT_EQ(c1->input_gradient.n, 147);
+  EXPECT_EQ(c1->input_gradient.k, 64);
+  EXPECT_EQ(c1->weight_gradient.m, 64);
+  EXPECT_EQ(c1->weight_gradient.n, 147);
+  EXPECT_EQ(c1->weight_gradient.k, 8 * 112 * 112);
+  const auto c2 = layer_gemms(w.layers[1], 2);
+  ASSERT_TRUE(c2.has_value());
+  EXPECT_EQ(c2->forward.m, 2 * 28 * 28);
+  EXPECT_EQ(c2->forward.n, 128);
+  EXPECT_EQ(c2->forward.k, 64 * 9);
+  const auto l = layer_gemms(w.layers[2], 4);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->forward.m, 4 * 1024);
+  EXPECT_EQ(l->forward.n, 4800);
+  EXPECT_EQ(l->forward.k, 1600);
+  EXPECT_FALSE(layer_gemms(w.layers[3], 4).has_value());  // a norm layer has no product
+  EXPECT_FALSE(layer_gemms(w.layers[0], 0).has_value());
+}
+
+// Every linear and conv layer of the shipped convolutional and transformer workloads has its products (GPT-2's
+// tied head, with no weights of its own, excepted), and the three carry 3x the forward FLOPs the model counts.
+TEST(LayerGemms, ProductsCarryThreeTimesTheForwardFlops) {
+  for (const char* name : {"resnet50", "vgg16", "alexnet", "bert-large", "gpt2-xl"}) {
+    const auto w = find_workload(name);
+    for (const auto& layer : w.layers) {
+      if (layer.kind != LayerKind::linear && layer.kind != LayerKind::conv) continue;
+      const auto g = layer_gemms(layer, 3);
+      if (layer.parameters == 0) {
+        EXPECT_FALSE(g.has_value()) << name << " " << layer.name;
+        continue;
+      }
+      ASSERT_TRUE(g.has_value()) << name << " " << layer.name;
+      const double flops = g->forward.flops() + g->input_gradient.flops() + g->weight_gradient.flops();
+      EXPECT_NEAR(flops, 3.0 * 3.0 * layer.forward_flops, 1e-9 * flops) << name << " " << layer.name;
+    }
+  }
 }
 
 }  // namespace

@@ -72,6 +72,8 @@ TEST(BadInputMatrix, EveryNumericAndNamedOptionOfEveryCommand) {
        {"--cluster", "--op", "--precision", "--algorithm", "--format"},
        false},
       {{"codec", "bench", "--sizes", "4KiB"}, {"--sizes", "--runs"}, {"--codec"}, false},
+      // gemm checks every flag before it looks for a device
+      {{"gemm", "-w", "resnet50"}, {"--batch", "--runs"}, {"--workload", "--computes", "--cluster"}, false},
       {{"calibrate", "--from-nccl-tests", std::string(BITSCALE_TEST_DATA_DIR) + "/nccl-tests/a100-8gpu_all_reduce_perf.log"},
        {"--max-error"},
        {"--op", "--base"},
