@@ -234,7 +234,8 @@ TEST(Cli, ListsAndShows) {
 TEST(Cli, HelpOnEveryCommand) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--help"}, {"predict", "--help"}, {"sweep", "--help"}, {"collective", "--help"},
-        {"workload", "--help"}, {"workload", "show", "--help"}, {"cluster", "list", "--help"}, {"codec", "--help"}}) {
+        {"workload", "--help"}, {"workload", "show", "--help"}, {"cluster", "list", "--help"}, {"codec", "--help"},
+        {"gemm", "--help"}}) {
     const auto r = run(args);
     EXPECT_EQ(r.code, 0) << args[0];
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << args[0] << r.out;
@@ -469,6 +470,12 @@ TEST(Cli, CodecBadInput) {
     const auto r = run({"codec", "bench", "--gpu", "--sizes", "4KiB"});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("--gpu"), std::string::npos) << r.err;
+    // gemm times on the GPU only: without one it says so, in one line, and writes no CSV
+    const auto g = run({"gemm", "-w", "resnet50", "--csv", out.string()});
+    EXPECT_EQ(g.code, 2);
+    EXPECT_NE(g.err.find("device"), std::string::npos) << g.err;
+    EXPECT_EQ(std::count(g.err.begin(), g.err.end(), '\n'), 1) << g.err;
+    EXPECT_FALSE(fs::exists(out));
   }
   fs::remove_all(out.parent_path());
 }
