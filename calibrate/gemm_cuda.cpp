@@ -2,11 +2,9 @@
 #include "calibrate/gemm_cuda.hpp"
 
 #include <cublasLt.h>
-#include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>
-#include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -15,18 +13,7 @@
 #include <string>
 #include <vector>
 
-#define BITSCALE_GEMM_CUDA_CHECK(call)                                                                        \
-  do {                                                                                                        \
-    const cudaError_t err_ = (call);                                                                          \
-    if (err_ != cudaSuccess) throw std::runtime_error(std::string(#call ": ") + cudaGetErrorString(err_));    \
-  } while (0)
-#define BITSCALE_GEMM_CUBLAS_CHECK(call)                                                                      \
-  do {                                                                                                        \
-    const cublasStatus_t err_ = (call);                                                                       \
-    if (err_ != CUBLAS_STATUS_SUCCESS) {                                                                      \
-      throw std::runtime_error(std::string(#call ": ") + cublasGetStatusString(err_));                        \
-    }                                                                                                         \
-  } while (0)
+#include "calibrate/cuda_timing.hpp"
 
 namespace bitscale {
 
@@ -74,8 +61,8 @@ void* random_device_buffer(ComputePrecision p, std::size_t count, std::uint64_t 
     }
   }
   void* d = nullptr;
-  BITSCALE_GEMM_CUDA_CHECK(cudaMalloc(&d, std::max<std::size_t>(bytes, 1)));
-  BITSCALE_GEMM_CUDA_CHECK(cudaMemcpy(d, host.data(), bytes, cudaMemcpyHostToDevice));
+  BITSCALE_CUDA_CHECK(cudaMalloc(&d, std::max<std::size_t>(bytes, 1)));
+  BITSCALE_CUDA_CHECK(cudaMemcpy(d, host.data(), bytes, cudaMemcpyHostToDevice));
   return d;
 }
 
@@ -88,7 +75,6 @@ struct GemmTimer::Impl {
   void *a = nullptr, *b = nullptr, *c = nullptr, *workspace = nullptr, *scale = nullptr;
   std::size_t a_count = 0, b_count = 0, c_count = 0;
   static constexpr std::size_t kWorkspace = std::size_t{64} << 20;
-  cudaEvent_t start = nullptr, stop = nullptr;
 
   void grow(void*& buffer, std::size_t& have, std::size_t want, std::uint64_t seed, bool output) {
     if (want <= have) return;
@@ -96,8 +82,8 @@ struct GemmTimer::Impl {
     buffer = nullptr;
     if (output) {
       const std::size_t bytes = want * (precision == ComputePrecision::fp8 ? 2 : element_size(precision));
-      BITSCALE_GEMM_CUDA_CHECK(cudaMalloc(&buffer, bytes));
-      BITSCALE_GEMM_CUDA_CHECK(cudaMemset(buffer, 0, bytes));
+      BITSCALE_CUDA_CHECK(cudaMalloc(&buffer, bytes));
+      BITSCALE_CUDA_CHECK(cudaMemset(buffer, 0, bytes));
     } else {
       buffer = random_device_buffer(precision, want, seed);
     }
@@ -113,28 +99,28 @@ struct GemmTimer::Impl {
       if (precision == ComputePrecision::tf32) compute = CUBLAS_COMPUTE_32F_FAST_TF32;
       if (precision == ComputePrecision::fp16) data = CUDA_R_16F;
       if (precision == ComputePrecision::bf16) data = CUDA_R_16BF;
-      BITSCALE_GEMM_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &alpha, a, data, k, b, data,
+      BITSCALE_CUBLAS_CHECK(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &alpha, a, data, k, b, data,
                                               k, &beta, c, data, m, compute, CUBLAS_GEMM_DEFAULT));
       return;
     }
     // fp8: cuBLASLt, e4m3 operands (A transposed: the layout fp8 products need), bf16 out, per-tensor scales of 1
     cublasLtMatmulDesc_t op = nullptr;
     cublasLtMatrixLayout_t la = nullptr, lb = nullptr, lc = nullptr;
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     const cublasOperation_t t = CUBLAS_OP_T, none = CUBLAS_OP_N;
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &none, sizeof none));
-    BITSCALE_GEMM_CUBLAS_CHECK(
+    BITSCALE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &none, sizeof none));
+    BITSCALE_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &scale, sizeof scale));
-    BITSCALE_GEMM_CUBLAS_CHECK(
+    BITSCALE_CUBLAS_CHECK(
         cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &scale, sizeof scale));
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, s.k, s.m, s.k));
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8F_E4M3, s.k, s.n, s.k));
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, s.m, s.n, s.m));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, s.k, s.m, s.k));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8F_E4M3, s.k, s.n, s.k));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, s.m, s.n, s.m));
     cublasLtMatmulPreference_t pref = nullptr;
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+    BITSCALE_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
     const std::size_t ws = kWorkspace;
-    BITSCALE_GEMM_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+    BITSCALE_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                                     &ws, sizeof ws));
     cublasLtMatmulHeuristicResult_t result{};
     int found = 0;
@@ -159,15 +145,13 @@ struct GemmTimer::Impl {
 
 GemmTimer::GemmTimer(ComputePrecision p) : impl_(std::make_unique<Impl>()) {
   impl_->precision = p;
-  BITSCALE_GEMM_CUBLAS_CHECK(cublasCreate(&impl_->handle));
-  BITSCALE_GEMM_CUBLAS_CHECK(cublasLtCreate(&impl_->lt));
-  BITSCALE_GEMM_CUDA_CHECK(cudaMalloc(&impl_->workspace, Impl::kWorkspace));
-  BITSCALE_GEMM_CUBLAS_CHECK(cublasSetWorkspace(impl_->handle, impl_->workspace, Impl::kWorkspace));
+  BITSCALE_CUBLAS_CHECK(cublasCreate(&impl_->handle));
+  BITSCALE_CUBLAS_CHECK(cublasLtCreate(&impl_->lt));
+  BITSCALE_CUDA_CHECK(cudaMalloc(&impl_->workspace, Impl::kWorkspace));
+  BITSCALE_CUBLAS_CHECK(cublasSetWorkspace(impl_->handle, impl_->workspace, Impl::kWorkspace));
   const float one = 1.0f;
-  BITSCALE_GEMM_CUDA_CHECK(cudaMalloc(&impl_->scale, sizeof one));
-  BITSCALE_GEMM_CUDA_CHECK(cudaMemcpy(impl_->scale, &one, sizeof one, cudaMemcpyHostToDevice));
-  BITSCALE_GEMM_CUDA_CHECK(cudaEventCreate(&impl_->start));
-  BITSCALE_GEMM_CUDA_CHECK(cudaEventCreate(&impl_->stop));
+  BITSCALE_CUDA_CHECK(cudaMalloc(&impl_->scale, sizeof one));
+  BITSCALE_CUDA_CHECK(cudaMemcpy(impl_->scale, &one, sizeof one, cudaMemcpyHostToDevice));
 }
 
 GemmTimer::~GemmTimer() {
@@ -175,8 +159,6 @@ GemmTimer::~GemmTimer() {
   for (void* p : {impl_->a, impl_->b, impl_->c, impl_->workspace, impl_->scale}) {
     if (p != nullptr) cudaFree(p);
   }
-  if (impl_->start != nullptr) cudaEventDestroy(impl_->start);
-  if (impl_->stop != nullptr) cudaEventDestroy(impl_->stop);
   if (impl_->handle != nullptr) cublasDestroy(impl_->handle);
   if (impl_->lt != nullptr) cublasLtDestroy(impl_->lt);
 }
@@ -192,19 +174,9 @@ double GemmTimer::seconds(const GemmShape& shape, int runs) {
   impl_->grow(impl_->a, impl_->a_count, mk, 1, false);
   impl_->grow(impl_->b, impl_->b_count, kn, 2, false);
   impl_->grow(impl_->c, impl_->c_count, mn, 3, true);
-  std::vector<float> ms;
-  for (int r = 0; r < runs + 3; ++r) {
-    BITSCALE_GEMM_CUDA_CHECK(cudaEventRecord(impl_->start));
-    impl_->run(s);
-    BITSCALE_GEMM_CUDA_CHECK(cudaEventRecord(impl_->stop));
-    BITSCALE_GEMM_CUDA_CHECK(cudaEventSynchronize(impl_->stop));
-    float t = 0;
-    BITSCALE_GEMM_CUDA_CHECK(cudaEventElapsedTime(&t, impl_->start, impl_->stop));
-    if (r >= 3) ms.push_back(t);
-  }
-  BITSCALE_GEMM_CUDA_CHECK(cudaGetLastError());
-  std::sort(ms.begin(), ms.end());
-  return static_cast<double>(ms[ms.size() / 2]) * 1e-3;
+  const double seconds = median_event_seconds(runs, [&] { impl_->run(s); });
+  BITSCALE_CUDA_CHECK(cudaGetLastError());
+  return seconds;
 }
 
 }  // namespace bitscale

@@ -2,7 +2,6 @@
 // against the toolkit's headers whenever nvcc is found.
 #include "calibrate/nccl_collectives.hpp"
 
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <mpi.h>
 #include <nccl.h>
@@ -12,23 +11,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "calibrate/cuda_timing.hpp"
 #include "calibrate/gemm_cuda.hpp"
 #include "kernels/input_error.hpp"
 
-#define BITSCALE_CUDA_CHECK(call)                                                                  \
-  do {                                                                                             \
-    const cudaError_t err_ = (call);                                                               \
-    if (err_ != cudaSuccess) throw std::runtime_error(std::string(#call ": ") + cudaGetErrorString(err_)); \
-  } while (0)
 #define BITSCALE_NCCL_CHECK(call)                                                                  \
   do {                                                                                             \
     const ncclResult_t err_ = (call);                                                              \
     if (err_ != ncclSuccess) throw std::runtime_error(std::string(#call ": ") + ncclGetErrorString(err_)); \
-  } while (0)
-#define BITSCALE_CUBLAS_CHECK(call)                                                                \
-  do {                                                                                             \
-    const cublasStatus_t err_ = (call);                                                            \
-    if (err_ != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(#call ": status ") + std::to_string(err_)); \
   } while (0)
 
 namespace bitscale {
@@ -53,27 +43,6 @@ NcclType nccl_type(const std::string& t) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-// Median seconds of `runs` runs of work() on the default stream, timed with CUDA events, after 3 warm-up runs.
-template <typename Work>
-double median_event_seconds(int runs, Work&& work) {
-  cudaEvent_t start, stop;
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&start));
-  BITSCALE_CUDA_CHECK(cudaEventCreate(&stop));
-  std::vector<double> t;
-  for (int r = 0; r < runs + 3; ++r) {
-    BITSCALE_CUDA_CHECK(cudaEventRecord(start));
-    work();
-    BITSCALE_CUDA_CHECK(cudaEventRecord(stop));
-    BITSCALE_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    BITSCALE_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    if (r >= 3) t.push_back(ms * 1e-3);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  return median(t);
 }
 
 int local_rank() {

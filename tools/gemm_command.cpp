@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -78,8 +79,8 @@ int run_gemm(const GemmOptions& o, std::ostream& out, std::ostream& err) {
   if (!cuda_available()) {
     throw InputError("", "device", "", cuda_compiled() ? "no CUDA device is present" : "bitscale was built without CUDA");
   }
-  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, int> distinct;
-  for (const auto& u : uses) distinct.emplace(std::make_tuple(u.shape.m, u.shape.n, u.shape.k), 0);
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int64_t>> distinct;
+  for (const auto& u : uses) distinct.emplace(u.shape.m, u.shape.n, u.shape.k);
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   out << fmt::format("{} at batch {} on {}: {} products in {} linear and conv layers, {} distinct shapes, median of {} "
                      "runs each on random operands; efficiency = rate / {} peak\n",
@@ -94,7 +95,7 @@ int run_gemm(const GemmOptions& o, std::ostream& out, std::ostream& err) {
     GemmTimer timer(p);
     std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t>, double> seconds;
     std::size_t done = 0;
-    for (const auto& [key, unused] : distinct) {
+    for (const auto& key : distinct) {
       if (tty) err << fmt::format("\r  {} shape {}/{} ...", name(p), ++done, distinct.size()) << std::flush;
       const GemmShape s{std::get<0>(key), std::get<1>(key), std::get<2>(key)};
       seconds[key] = timer.seconds(s, runs);
