@@ -72,11 +72,14 @@ void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barr
 // times `compute` (units of work, enough to outlast the collective) alone (t_c), the allreduce of `bytes` alone
 // (t_m), then both at once (t_c', t_m'). While both run (o = min(t_c', t_m')), the compute progresses at f_c of
 // its speed and the collective at f_m of its own, so t_c = f_c o + (t_c' - o) and t_m = f_m o + (t_m' - o).
-// The medians over rounds (>= 1), then over ranks, each in [0.01, 1]. On every rank.
+// The medians over rounds (>= 1), then over ranks, each in [0.01, 1]. On every rank. `type`: fp32 (MPI_SUM on
+// ones, in place), or a summed wire format (fp16, bf16, fp8-e4m3, fp8-e5m2: the trainer's sum of its codes, on
+// the codes of APS-scaled gradients, out of place).
 struct Contention {
   double compute_during_comm = 1, comm_during_compute = 1;
 };
-Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds);
+Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds,
+                                const std::string& type = "fp32");
 
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);

@@ -106,6 +106,15 @@ void ClusterProfile::validate() const {
   if (comm_during_compute < 0.01) {
     throw InputError(source, "gpu.comm_during_compute", format_value(comm_during_compute), "must be in [0.01, 1]");
   }
+  for (const auto& [format, pair] : contention_by_format) {
+    for (auto [key, value] : {std::pair{"compute_during_comm", pair.compute_during_comm},
+                              std::pair{"comm_during_compute", pair.comm_during_compute}}) {
+      if (!(value >= 0.01 && value <= 1)) {
+        throw InputError(source, fmt::format("contention.{}.{}", format, key), format_value(value),
+                         "must be in [0.01, 1]");
+      }
+    }
+  }
   check("intra_node.bandwidth_gbps", intra_node_gbps, kMaxGbps);
   check("intra_node.latency_us", intra_node_latency_us, kMaxLatencyUs, true);
   check("inter_node.nic_bandwidth_gbps", nic_gbps, kMaxGbps);
@@ -155,7 +164,8 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs", "codec_encode", "codec_decode", "layer_rates", "reductions", "uncertainty"});
+          "collectives", "codecs", "codec_encode", "codec_decode", "layer_rates", "reductions", "contention",
+          "uncertainty"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -243,6 +253,17 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       if (key == "fp32") throw InputError(source, sums.field(key), "", "fp32 sums are in the link fit: list other formats");
       find_wire_format(key, sums.field(key));  // a known wire format
       c.reduction_gbyte_per_s[key] = sums.number(key, 1e6);
+    }
+  }
+  if (r.has("contention")) {
+    const auto by_format = r.table("contention");
+    for (const auto& [k, v] : by_format.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      find_wire_format(key, by_format.field(key));  // a known wire format
+      const auto one = by_format.table(key);
+      one.only({"compute_during_comm", "comm_during_compute", "source"});
+      c.contention_by_format[key] = {one.number("compute_during_comm", 1.0), one.number("comm_during_compute", 1.0)};
     }
   }
   if (r.has("layer_rates")) {
@@ -400,6 +421,20 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [name, rate] : c.reduction_gbyte_per_s) put(sums, c, "reductions", name, rate);
     put_table_source(sums, c, "reductions");
     doc.insert("reductions", std::move(sums));
+  }
+
+  if (!c.contention_by_format.empty()) {
+    toml::table by_format;
+    for (const auto& [format, pair] : c.contention_by_format) {
+      const std::string table = "contention." + format;
+      toml::table one;
+      put(one, c, table, "compute_during_comm", pair.compute_during_comm);
+      put(one, c, table, "comm_during_compute", pair.comm_during_compute);
+      put_table_source(one, c, table);
+      by_format.insert(format, std::move(one));
+    }
+    put_table_source(by_format, c, "contention");
+    doc.insert("contention", std::move(by_format));
   }
 
   if (!c.layer_gflops.empty()) {

@@ -66,6 +66,13 @@ struct ClusterProfile {
   // fraction of a collective's speed left while compute runs (CPU ranks: the compute thread takes the cores the
   // collective's copies, sums and TCP stack need); 1: none lost. [gpu] comm_during_compute, optional
   double comm_during_compute = 1.0;
+  // the same two fractions for a collective that sums one wire format, where they were measured apart
+  // ([contention.fp16] and so on: a CPU library summing fp16 values one by one keeps the cores busier than its
+  // fp32 sum, so compute and the collective slow each other more); a format not listed takes the pair above
+  struct Contention {
+    double compute_during_comm = 1.0, comm_during_compute = 1.0;
+  };
+  std::map<std::string, Contention> contention_by_format;
   // how much later than the typical rank the slowest of the data-parallel ranks finishes the same compute
   // (E[max / median] - 1 over the ranks): each collective waits for it, so it paces the step. 0: ranks in step
   // (the shipped profiles); CPU ranks sharing cores calibrate it. [gpu] rank_skew, optional
@@ -132,6 +139,12 @@ struct ClusterProfile {
   double efficiency_for(ComputePrecision p, LayerKind k) const {
     const double e = efficiency_by_compute[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)];
     return e > 0 ? e : efficiency[static_cast<std::size_t>(k)];
+  }
+  // The contention fractions of a collective in wire format `format`: [contention.<format>] where measured, else
+  // the [gpu] pair.
+  Contention contention_for(const std::string& format) const {
+    const auto it = contention_by_format.find(format);
+    return it != contention_by_format.end() ? it->second : Contention{compute_during_comm, comm_during_compute};
   }
   bool supports(ComputePrecision p) const { return peak_tflops[static_cast<std::size_t>(p)] > 0; }
   void validate() const;

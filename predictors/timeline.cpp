@@ -16,6 +16,9 @@
 //                    other (no overlap at all: the step is compute + codec + communication)
 // Step time = end of the optimizer; exposed communication = step - compute (forward + backward + optimizer)
 // - pipeline bubble. Codec kernel times come from the profile's codec rates (model/compute.hpp codec_seconds).
+// Contention (CPU ranks): compute runs at compute_during_comm of its speed while a collective runs and the
+// collective at comm_during_compute of its own while compute runs (TaskGraph::contend), the pair measured for the
+// wire format's collective where the profile has one ([contention.<format>]).
 //
 // Parallelism (gpus = data x tensor x pipeline; tensor ranks innermost, as Megatron-LM places them):
 //   tensor T     linear, attention, embedding, recurrent and conv layers hold 1/T of their parameters, FLOPs
@@ -340,13 +343,14 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   const std::int32_t optimizer = g.add({TaskKind::optimizer, Stream::compute, optimizer_s, -1, -1, 1}, finals);
   g.schedule();
   // contention: compute slowed while a collective runs and collectives while compute runs (the profile's measured
-  // fractions; 1 = none)
+  // fractions for the wire format's collective, [contention.<format>], else [gpu]'s; 1 = none)
   double compute_stretch = 0;
-  if ((c.compute_during_comm < 1 || c.comm_during_compute < 1) && D > 1) {
+  const auto contention = c.contention_for(fmt.name);
+  if ((contention.compute_during_comm < 1 || contention.comm_during_compute < 1) && D > 1) {
     std::vector<double> base;
     base.reserve(g.tasks().size());
     for (const auto& t : g.tasks()) base.push_back(t.duration_s);
-    g.contend(c.compute_during_comm, c.comm_during_compute);
+    g.contend(contention.compute_during_comm, contention.comm_during_compute);
     for (std::size_t i = 0; i < base.size(); ++i) {
       const auto& t = g.tasks()[i];
       if (t.kind == TaskKind::forward || t.kind == TaskKind::backward || t.kind == TaskKind::optimizer) {

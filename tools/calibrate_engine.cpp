@@ -39,7 +39,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
-          "codec_values", "collective_values", "layer_timing", "rates", "codecs", "layer", "collective"});
+          "codec_values", "collective_values", "layer_timing", "rates", "codecs", "contention", "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");
@@ -77,6 +77,21 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   for (const auto& [key, v] : {std::pair{"compute_during_comm", rates.compute_during_comm},
                                 std::pair{"comm_during_compute", rates.comm_during_compute}}) {
     if (v < 0.01) throw InputError(path, host.field(key), format_value(v), "must be in [0.01, 1]");
+  }
+  if (r.has("contention")) {  // [contention.<format>]: the same pair with that format's allreduce
+    const auto by_format = r.table("contention");
+    for (const auto& [k, v] : by_format.raw()) {
+      const std::string key(k.str());
+      find_wire_format(key, by_format.field(key));
+      const auto one = by_format.table(key);
+      one.only({"compute_during_comm", "comm_during_compute"});
+      ClusterProfile::Contention pair{one.number("compute_during_comm", 1.0), one.number("comm_during_compute", 1.0)};
+      for (const auto& [field, value] : {std::pair{"compute_during_comm", pair.compute_during_comm},
+                                         std::pair{"comm_during_compute", pair.comm_during_compute}}) {
+        if (value < 0.01) throw InputError(path, one.field(field), format_value(value), "must be in [0.01, 1]");
+      }
+      rates.contention_by_format[key] = pair;
+    }
   }
   if (r.has("codecs")) {
     const auto codecs = r.table("codecs");
@@ -147,6 +162,7 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .codecs = m.engine + "'s compression (to the wire format, divided by the ranks, and back) on " + m.codec_values +
                 ", both directions together (2 x bytes read + written over their summed times)",
       .comm_load = "allreduce of 2 MiB (fp32) through " + m.library,
+      .format_comm_load = "allreduce of 2 MiB of {} values (" + m.collective_values + ") through " + m.library,
       .layer_timing = m.layer_timing,
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,

@@ -40,6 +40,14 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
       "of 5 rounds, then over ranks; " + command;
   c.sources["gpu.comm_during_compute"] = r.contention ? "the allreduce's fraction: " + joint : none;
   c.sources["gpu.compute_during_comm"] = r.contention ? "the linear layer's fraction: " + joint : none;
+  for (const auto& [format, pair] : r.contention_by_format) {
+    c.contention_by_format[format] = pair;
+    const std::string load = fmt::format(fmt::runtime(e.format_comm_load), format);
+    c.sources["contention." + format] =
+        "as [gpu] compute_during_comm and comm_during_compute, with one " + load + " instead: " + e.kernels +
+        " linear layer 1024 -> 1024 (256 samples) and the allreduce started together on every rank, each also timed "
+        "alone in the same round; median of 5 rounds, then over ranks; " + command;
+  }
   const double gemm32 = r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)];
   for (std::size_t p = 0; p < r.gemm_flops_per_s.size(); ++p) c.peak_tflops[p] = r.gemm_flops_per_s[p] / 1e12;
   c.default_compute = ComputePrecision::fp32;
@@ -113,6 +121,10 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
     out << fmt::format("  linear 1024x1024 and an allreduce of 2 MiB started together: the linear at {:.3f} of its rate "
                        "alone, the allreduce at {:.3f} of its speed alone\n",
                        r.compute_during_comm, r.comm_during_compute);
+    for (const auto& [format, pair] : r.contention_by_format) {
+      out << fmt::format("  the same with an allreduce of {}: the linear at {:.3f}, the allreduce at {:.3f}\n", format,
+                         pair.compute_during_comm, pair.comm_during_compute);
+    }
     out << fmt::format("  the slowest rank behind the mean on the same compute: {:.1f}%\n", 100 * r.rank_skew);
   }
   for (const auto& [name, rate] : r.codec_bytes_per_s) {

@@ -3,7 +3,8 @@
 // (tools/ddp_train.py calibrate) become a profile the same way.
 //  - host: memory copy -> hbm_gbyte_per_s; GEMM -> peak_tflops; a reference linear and conv layer over the fp32
 //    GEMM rate -> efficiency; the workloads' own layers -> [layer_rates]; codecs -> [codecs]; how compute and a
-//    collective slow each other -> [gpu] compute_during_comm, comm_during_compute
+//    collective slow each other -> [gpu] compute_during_comm, comm_during_compute, and with a wire format's
+//    collective -> [contention.<format>]
 //  - collectives: every (op, type) series is fitted piecewise (calibrate/fit.hpp); the fp32 allreduce sets the
 //    links (calibrate/link_fit.hpp); a wire format's allreduce that takes longer than fp32's at the same bytes
 //    gives its sum rate, [reductions]: extra(n) = T_format(n) - T_fp32(n) = (p-1)/p x n / rate, fitted through
@@ -27,6 +28,8 @@ struct HostRates {
   bool contention = false;                                       // the two fractions below were measured
   double compute_during_comm = 1, comm_during_compute = 1;
   double rank_skew = 0;  // measured with the contention (ranks > 1)
+  // the same two fractions with a wire format's allreduce instead of fp32's, where measured -> [contention.<format>]
+  std::map<std::string, ClusterProfile::Contention> contention_by_format;
   std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written, both directions together
   // each direction alone (bytes read + written over its own time), where the engine timed them apart
   std::map<std::string, double> codec_encode_bytes_per_s, codec_decode_bytes_per_s;
@@ -46,6 +49,7 @@ struct HostEngine {
   std::string gemm;           // the GEMMs behind peak_tflops
   std::string codecs;         // the codec measurement
   std::string comm_load;      // the collective the second thread runs while the linear layer is timed
+  std::string format_comm_load;  // the same for contention_by_format, "{}" where the format's name goes
   std::string layer_timing;   // how the workloads' layers were timed ("median of 5 after a warm-up" if empty)
 };
 

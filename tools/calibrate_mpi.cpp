@@ -154,6 +154,16 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;
     r.rank_skew = std::clamp(mpi_rank_skew([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 9), 0.0, 10.0);
+    // the same with the allreduce of every summed wire format the calibration times (the trainer's sum of its
+    // codes: a CPU rank spends more time in it than in MPI's fp32 sum, and compute and it slow each other more)
+    if (plan.backend == "mpi") {
+      for (const auto& t : plan.types) {
+        if (t != "fp16" && t != "bf16" && t != "fp8-e4m3" && t != "fp8-e5m2") continue;
+        if (root) out << "# contention with an allreduce of 2 MiB of " << t << "\n" << std::flush;
+        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5, t);
+        r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
+      }
+    }
   }
   // the codecs on the values they will encode: the named workloads' own gradients (one pass at initialisation,
   // repeated to 2^22 values), else gradient-like values; fp8's encode runs 1.5x longer on the latter
@@ -206,6 +216,8 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
       .comm_load = "allreduce of 2 MiB (fp32)",
+      .format_comm_load = "allreduce of 2 MiB of {} codes (APS-scaled gradient-like values, summed in the format as "
+                          "bitscale train sums them)",
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
                       "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
   };

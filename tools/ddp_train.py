@@ -705,20 +705,11 @@ def calibrate(args):
         # contention as the timeline applies it: the linear layer and one 2 MiB allreduce started together on every
         # rank (DDP's collectives run on gloo's threads beside the autograd thread), each also timed alone in the
         # same round; while both run (o = min of their times together) the compute progresses at f_c of its speed
-        # and the allreduce at f_m of its own: t_c = f_c o + (t_c' - o), t_m = f_m o + (t_m' - o)
-        during_comm, comm_during, rank_skew = 1.0, 1.0, 0.0
-        if group.size > 1:
-            buf = torch.randn(MIB // 2)  # 2 MiB of fp32
-
-            def allreduce():
-                dist.all_reduce(buf)
-                buf.div_(group.size)  # keep the values finite
-
-            def timed(fn):
-                start = time.perf_counter()
-                fn()
-                return time.perf_counter() - start
-
+        # and the allreduce at f_m of its own: t_c = f_c o + (t_c' - o), t_m = f_m o + (t_m' - o). Once with fp32
+        # values (DDP's own reduction) and once with what the fp16 hook sends (gloo sums fp16 one value at a time:
+        # that collective keeps the cores busier, and compute and it slow each other more)
+        def joint_contention(allreduce):
+            """(f_c, f_m): the medians of 5 rounds, then over ranks, each in [0.01, 1]."""
             dist.barrier()
             unit_s = timed(lin_run)
             dist.barrier()
@@ -757,8 +748,33 @@ def calibrate(args):
                 o = min(both["compute"], both["comm"])
                 f_c.append(fraction_while_overlapped(t_c, both["compute"], o))
                 f_m.append(fraction_while_overlapped(t_m, both["comm"], o))
-            during_comm = min(1.0, max(0.01, over_ranks(statistics.median(f_c) if f_c else 1.0)))
-            comm_during = min(1.0, max(0.01, over_ranks(statistics.median(f_m) if f_m else 1.0)))
+            return (min(1.0, max(0.01, over_ranks(statistics.median(f_c)))),
+                    min(1.0, max(0.01, over_ranks(statistics.median(f_m)))))
+
+        def timed(fn):
+            start = time.perf_counter()
+            fn()
+            return time.perf_counter() - start
+
+        during_comm, comm_during, rank_skew = 1.0, 1.0, 0.0
+        fp16_contention = None
+        if group.size > 1:
+            buf = torch.randn(MIB // 2)  # 2 MiB of fp32
+
+            def allreduce():
+                dist.all_reduce(buf)
+                buf.div_(group.size)  # keep the values finite
+
+            during_comm, comm_during = joint_contention(allreduce)
+            # 2 MiB of fp16: the gradients divided by the ranks, as the hook sends them, the same values every time
+            src16 = sent(MIB, torch.float16)
+            buf16 = torch.empty_like(src16)
+
+            def allreduce16():
+                buf16.copy_(src16)
+                dist.all_reduce(buf16)
+
+            fp16_contention = joint_contention(allreduce16)
 
             # ranks sharing cores do not finish the same work together: three passes of the linear layer on
             # every rank after a barrier, the slowest over the mean, the median of 9 rounds
@@ -805,6 +821,9 @@ def calibrate(args):
         say(f"  linear and a 2 MiB allreduce started together: the linear at {during_comm:.3f} of its rate alone, "
             f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind "
             f"the mean")
+        if fp16_contention:
+            say(f"  the same with an allreduce of 2 MiB of fp16: the linear at {fp16_contention[0]:.3f}, the allreduce "
+                f"at {fp16_contention[1]:.3f}")
         say(f"  fp16 hook casts {codec / 1e9:.3f} GB/s (read + written)")
         if not group.root:
             return 0
@@ -849,6 +868,9 @@ def calibrate(args):
             "[codecs]",
             f"fp16 = {codec!r}",
         ]
+        if fp16_contention:
+            lines += ["", "[contention.fp16]", f"compute_during_comm = {fp16_contention[0]!r}",
+                      f"comm_during_compute = {fp16_contention[1]!r}"]
         for l in layers:
             lines += ["", "[[layer]]", f"workload = {q(l['workload'])}", f"layer = {q(l['layer'])}",
                       f"batch = {l['batch']}", f"seconds = {l['seconds']!r}"]

@@ -98,6 +98,12 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
       {"[node]", "[codec_decode]\ndettmers8 = 0\n[node]", "codec_decode.dettmers8 = '0': must be > 0"},
       {"[node]", "[codec_encode]\ndettmers9 = 2\n[node]", "codec_encode.dettmers9"},
+      {"[node]", "[contention.fp16]\ncompute_during_comm = 1.5\ncomm_during_compute = 0.5\n[node]",
+       "contention.fp16.compute_during_comm = '1.5': must be <= 1"},
+      {"[node]", "[contention.fp16]\ncompute_during_comm = 0.5\ncomm_during_compute = 0.001\n[node]",
+       "contention.fp16.comm_during_compute = '0.001': must be in [0.01, 1]"},
+      {"[node]", "[contention.fp16]\ncompute_during_comm = 0.5\n[node]", "contention.fp16.comm_during_compute: missing"},
+      {"[node]", "[contention.fp17]\ncompute_during_comm = 0.5\ncomm_during_compute = 0.5\n[node]", "contention.fp17"},
       {"compute = 0.3", "compute = 1.5", "uncertainty.compute = '1.5': must be <= 1"},
       {"compute = 0.3", "compute = -0.1", "uncertainty.compute = '-0.1"},
       {"compute = 0.3", "computing = 0.3", "unknown key"},
@@ -148,6 +154,10 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.efficiency_by_compute[static_cast<int>(ComputePrecision::fp32)][static_cast<int>(LayerKind::linear)] = 0.75;
     c.sources["efficiency.bf16"] = "test: bf16 convolutions measured apart";
     c.sources["efficiency.fp32"] = "test: fp32 products measured apart";
+    c.contention_by_format["fp16"] = {0.25, 0.375};
+    c.contention_by_format["fp8-e4m3"] = {0.5, 0.625};
+    c.sources["contention.fp16"] = "test: a busier fp16 sum";
+    c.sources["contention.fp8-e4m3"] = "test: a busier fp8 sum";
     const auto text = to_toml(c);
     const auto back = parse_cluster_toml(text, "written.toml");
     EXPECT_EQ(back.name, c.name);
@@ -167,6 +177,11 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.codec_encode_gbyte_per_s, c.codec_encode_gbyte_per_s);
     EXPECT_EQ(back.codec_decode_gbyte_per_s, c.codec_decode_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);
+    ASSERT_EQ(back.contention_by_format.size(), 2u);
+    EXPECT_EQ(back.contention_for("fp16").compute_during_comm, 0.25);
+    EXPECT_EQ(back.contention_for("fp16").comm_during_compute, 0.375);
+    EXPECT_EQ(back.contention_for("fp8-e4m3").comm_during_compute, 0.625);
+    EXPECT_EQ(back.contention_for("bf16").compute_during_comm, c.compute_during_comm);
     c.uncertainty.memory_bandwidth = 0.125;  // each field apart, so a swap of two shows
     const auto& u = parse_cluster_toml(to_toml(c), "written.toml").uncertainty;
     EXPECT_EQ(u.compute, c.uncertainty.compute);

@@ -105,6 +105,21 @@ TEST(Timeline, ContentionSlowsOnlyTheOverlappedCompute) {
                    make_predictor("timeline")->predict(scenario(w, find_cluster("dgx-a100"), 1, "fp32")).step_time_s);
 }
 
+TEST(Timeline, ContentionOfTheWireFormatsCollective) {
+  auto c = find_cluster("dgx-a100");
+  auto slowed = c;  // the reference: the same fractions for every collective
+  slowed.compute_during_comm = 0.5;
+  slowed.comm_during_compute = 0.75;
+  c.contention_by_format["fp16"] = {0.5, 0.75};  // only fp16's collective slows compute, and is slowed
+  const auto step = [](const ClusterProfile& k, const char* wire) {
+    return make_predictor("timeline")->predict(scenario(find_workload("resnet50"), k, 64, wire)).step_time_s;
+  };
+  EXPECT_EQ(step(c, "fp16"), step(slowed, "fp16"));
+  EXPECT_EQ(step(c, "fp32"), step(find_cluster("dgx-a100"), "fp32"));
+  EXPECT_EQ(step(c, "bf16"), step(find_cluster("dgx-a100"), "bf16"));
+  EXPECT_GT(step(c, "fp16"), step(find_cluster("dgx-a100"), "fp16"));
+}
+
 TEST(Timeline, OneGpuIsTheComputeSum) {
   const auto w = find_workload("resnet50");
   const auto c = find_cluster("dgx-a100");

@@ -560,6 +560,9 @@ rank_skew = 0.05
 contention_measured = true
 [codecs]
 fp16 = 4e9
+[contention.fp16]
+compute_during_comm = 0.25
+comm_during_compute = 0.375
 [[layer]]
 workload = ")" + workload + R"("
 layer = "fc2"
@@ -586,6 +589,13 @@ seconds = 0.02
   EXPECT_DOUBLE_EQ(c.compute_during_comm, 0.5);
   EXPECT_DOUBLE_EQ(c.comm_during_compute, 0.75);
   EXPECT_DOUBLE_EQ(c.rank_skew, 0.05);
+  // the fp16 collective's own pair, and the [gpu] pair for the formats not measured apart
+  ASSERT_EQ(c.contention_by_format.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.contention_for("fp16").compute_during_comm, 0.25);
+  EXPECT_DOUBLE_EQ(c.contention_for("fp16").comm_during_compute, 0.375);
+  EXPECT_DOUBLE_EQ(c.contention_for("fp32").compute_during_comm, 0.5);
+  EXPECT_DOUBLE_EQ(c.contention_for("bf16").comm_during_compute, 0.75);
+  EXPECT_NE(c.sources.at("contention.fp16").find("fp16"), std::string::npos);
   EXPECT_DOUBLE_EQ(c.codec_gbyte_per_s.at("fp16"), 4.0);
   EXPECT_DOUBLE_EQ(c.gpu_memory_gib, 12.0);
   // fc2: 2 x 1024 x 1024 FLOPs a sample forward, x 3 with the backward, x 256 samples, in 20 ms
@@ -614,6 +624,9 @@ seconds = 0.02
       {"seconds = 0.02", "seconds = -1"},
       {"fp16 = 4e9", "fp17 = 4e9"},
       {"compute_during_comm = 0.5", "compute_during_comm = 1.5"},
+      {"compute_during_comm = 0.25", "compute_during_comm = 0.001"},
+      {"comm_during_compute = 0.375\n", ""},
+      {"[contention.fp16]", "[contention.fp99]"},
       {"type = \"fp32\"", "type = \"fp64\""},
       {"memcpy_bytes_per_s = 2e10\n", ""},
       {"op = \"allreduce\"", "op = \"allsum\""},
