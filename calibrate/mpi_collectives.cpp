@@ -137,18 +137,23 @@ MpiWorld mpi_world() {
   return w;
 }
 
+bool mpi_summed_format(const std::string& type) {
+  return std::find(std::begin(kSummedFormats), std::end(kSummedFormats), type) != std::end(kSummedFormats);
+}
+
 Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds,
                                 const std::string& type) {
   using clock = std::chrono::steady_clock;
   const auto seconds_since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
   const TypeInfo info = type_info(type);
-  std::vector<float> data(static_cast<std::size_t>(bytes / 4), 1.0f);
+  const bool fp32 = info.format == nullptr;
+  std::vector<float> data(fp32 ? static_cast<std::size_t>(bytes / 4) : 0, 1.0f);
   // a summed format: the trainer's codes of APS-scaled gradients, summed out of place (the same values every time)
-  const auto send = buffer_of(info, static_cast<std::size_t>(bytes));
+  const auto send = fp32 ? std::vector<std::uint8_t>{} : buffer_of(info, static_cast<std::size_t>(bytes));
   std::vector<std::uint8_t> recv(send.size());
   const int count = static_cast<int>(send.size() / static_cast<std::size_t>(info.bytes));
   const auto allreduce = [&] {
-    if (info.format == nullptr) {
+    if (fp32) {
       MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     } else {
       MPI_Allreduce(send.data(), recv.data(), count, info.datatype, info.sum, MPI_COMM_WORLD);

@@ -80,6 +80,8 @@ struct Contention {
 };
 Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds,
                                 const std::string& type = "fp32");
+// Whether MPI sums `type` with the project's operation on a wire format's codes (fp16, bf16, fp8-e4m3, fp8-e5m2).
+bool mpi_summed_format(const std::string& type);
 
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);

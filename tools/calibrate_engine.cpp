@@ -74,10 +74,14 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   rates.comm_during_compute = host.number("comm_during_compute", 1.0);
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
   rates.layer_spread = host.optional_number("layer_spread", 10.0, true).value_or(0.0);
-  for (const auto& [key, v] : {std::pair{"compute_during_comm", rates.compute_during_comm},
-                                std::pair{"comm_during_compute", rates.comm_during_compute}}) {
-    if (v < 0.01) throw InputError(path, host.field(key), format_value(v), "must be in [0.01, 1]");
-  }
+  // a contention pair's two fractions (read as <= 1), each at least 0.01
+  const auto check_fractions = [&](const TomlReader& t, double compute_during_comm, double comm_during_compute) {
+    for (const auto& [key, v] : {std::pair{"compute_during_comm", compute_during_comm},
+                                  std::pair{"comm_during_compute", comm_during_compute}}) {
+      if (v < 0.01) throw InputError(path, t.field(key), format_value(v), "must be in [0.01, 1]");
+    }
+  };
+  check_fractions(host, rates.compute_during_comm, rates.comm_during_compute);
   if (r.has("contention")) {  // [contention.<format>]: the same pair with that format's allreduce
     const auto by_format = r.table("contention");
     for (const auto& [k, v] : by_format.raw()) {
@@ -85,11 +89,9 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
       find_wire_format(key, by_format.field(key));
       const auto one = by_format.table(key);
       one.only({"compute_during_comm", "comm_during_compute"});
-      ClusterProfile::Contention pair{one.number("compute_during_comm", 1.0), one.number("comm_during_compute", 1.0)};
-      for (const auto& [field, value] : {std::pair{"compute_during_comm", pair.compute_during_comm},
-                                         std::pair{"comm_during_compute", pair.comm_during_compute}}) {
-        if (value < 0.01) throw InputError(path, one.field(field), format_value(value), "must be in [0.01, 1]");
-      }
+      const ClusterProfile::Contention pair{one.number("compute_during_comm", 1.0),
+                                            one.number("comm_during_compute", 1.0)};
+      check_fractions(one, pair.compute_during_comm, pair.comm_during_compute);
       rates.contention_by_format[key] = pair;
     }
   }

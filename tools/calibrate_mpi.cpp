@@ -158,7 +158,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     // codes: a CPU rank spends more time in it than in MPI's fp32 sum, and compute and it slow each other more)
     if (plan.backend == "mpi") {
       for (const auto& t : plan.types) {
-        if (t != "fp16" && t != "bf16" && t != "fp8-e4m3" && t != "fp8-e5m2") continue;
+        if (!mpi_summed_format(t)) continue;
         if (root) out << "# contention with an allreduce of 2 MiB of " << t << "\n" << std::flush;
         const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5, t);
         r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
