@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "kernels/input_error.hpp"
 
@@ -130,8 +131,10 @@ double PiecewiseFit::predict_seconds(double bytes) const {
 
 namespace {
 
+// fixed_regimes > 0: exactly that many regimes (throws when they cannot be fitted); 0: the fewest within
+// target_relative_rms, else the best
 PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
-                                double target_relative_rms, int min_points) {
+                                double target_relative_rms, int min_points, int fixed_regimes = 0) {
   // sort the points by size (the caller's order is kept for the residuals)
   std::vector<std::size_t> order(bytes.size());
   std::iota(order.begin(), order.end(), 0);
@@ -179,16 +182,20 @@ PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const d
     }
   }
   int chosen = -1;
-  for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
-    if (best[r][n] != inf && std::sqrt(best[r][n] / n) <= target_relative_rms) chosen = r;
-  }
-  for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
-    if (best[r][n] == inf) continue;
-    int least = r;
-    for (int q = r + 1; q <= max_regimes; ++q) {
-      if (best[q][n] < best[least][n]) least = q;
+  if (fixed_regimes > 0) {
+    if (fixed_regimes <= max_regimes && best[fixed_regimes][n] != inf) chosen = fixed_regimes;
+  } else {
+    for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
+      if (best[r][n] != inf && std::sqrt(best[r][n] / n) <= target_relative_rms) chosen = r;
     }
-    chosen = least;
+    for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
+      if (best[r][n] == inf) continue;
+      int least = r;
+      for (int q = r + 1; q <= max_regimes; ++q) {
+        if (best[q][n] < best[least][n]) least = q;
+      }
+      chosen = least;
+    }
   }
   if (chosen < 0) throw InputError("fit", "points", std::to_string(n), "no line with a positive bandwidth fits them");
   PiecewiseFit fit;
@@ -219,23 +226,48 @@ PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const d
 PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
                            double target_relative_rms, int min_points) {
   check_points(bytes, seconds);
-  auto fit = fit_piecewise_core(bytes, seconds, max_regimes, target_relative_rms, min_points);
-  const auto [lo, hi] = std::minmax_element(bytes.begin(), bytes.end());
+  const double lo = *std::min_element(bytes.begin(), bytes.end()), hi = *std::max_element(bytes.begin(), bytes.end());
+  // leave-one-out: each interior point predicted by a fit of all the others with `regimes` regimes (0: chosen by
+  // the RMS target); the relative errors, or nothing when some point cannot be held out (too few left)
+  const auto held_out = [&](int regimes) -> std::optional<std::vector<double>> {
+    std::vector<double> errors;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      if (bytes[i] == lo || bytes[i] == hi) continue;
+      std::vector<double> b, t;
+      for (std::size_t k = 0; k < bytes.size(); ++k) {
+        if (k == i) continue;
+        b.push_back(bytes[k]);
+        t.push_back(seconds[k]);
+      }
+      try {
+        const auto loo = fit_piecewise_core(b, t, max_regimes, target_relative_rms, min_points, regimes);
+        errors.push_back(loo.predict_seconds(bytes[i]) / seconds[i] - 1);
+      } catch (const InputError&) {
+        return std::nullopt;
+      }
+    }
+    return errors;
+  };
+  // the regime count: cross-validated, the fewest regimes whose held-out error is within kParsimony of the best
+  // count's (or under kEnough); where too few points to hold any out, the fewest within the RMS target
+  constexpr double kParsimony = 1.25, kEnough = 0.01;
+  std::vector<double> cv(static_cast<std::size_t>(max_regimes) + 1, std::numeric_limits<double>::infinity());
+  for (int r = 1; r <= max_regimes; ++r) {
+    const auto errors = held_out(r);
+    if (!errors || errors->size() < 3) continue;
+    double sum = 0;
+    for (double e : *errors) sum += e * e;
+    cv[static_cast<std::size_t>(r)] = std::sqrt(sum / static_cast<double>(errors->size()));
+  }
+  const double best_cv = *std::min_element(cv.begin(), cv.end());
+  int chosen = 0;
+  for (int r = 1; r <= max_regimes && chosen == 0 && std::isfinite(best_cv); ++r) {
+    if (cv[static_cast<std::size_t>(r)] <= std::max(kEnough, kParsimony * best_cv)) chosen = r;
+  }
+  auto fit = fit_piecewise_core(bytes, seconds, max_regimes, target_relative_rms, min_points, chosen);
   fit.prediction_error = fit.max_relative_error;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (bytes[i] == *lo || bytes[i] == *hi) continue;
-    std::vector<double> b, t;
-    for (std::size_t k = 0; k < bytes.size(); ++k) {
-      if (k == i) continue;
-      b.push_back(bytes[k]);
-      t.push_back(seconds[k]);
-    }
-    try {
-      const auto loo = fit_piecewise_core(b, t, max_regimes, target_relative_rms, min_points);
-      fit.prediction_error = std::max(fit.prediction_error, std::fabs(loo.predict_seconds(bytes[i]) / seconds[i] - 1));
-    } catch (const InputError&) {
-      // too few points left for the regimes: this point cannot be held out
-    }
+  if (const auto errors = held_out(chosen)) {
+    for (double e : *errors) fit.prediction_error = std::max(fit.prediction_error, std::fabs(e));
   }
   // two-fold over alternate sizes (in size order)
   std::vector<std::size_t> order(bytes.size());

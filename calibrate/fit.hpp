@@ -6,7 +6,8 @@
 //    the scale from the median absolute deviation), so one outlier run does not move the line.
 //  - Piecewise: where one line cannot fit the whole size range (a protocol switch: eager to rendezvous, LL to
 //    Simple), the sizes are split into up to `max_regimes` contiguous regimes, each fitted robustly; the split
-//    minimizing the robust relative error is found by dynamic programming over the sorted sizes.
+//    minimizing the robust relative error is found by dynamic programming over the sorted sizes, and the number
+//    of regimes by leave-one-out cross-validation.
 //  - alpha >= 0: a negative intercept is refitted as a pure bandwidth term.
 #pragma once
 #include <span>
@@ -46,8 +47,12 @@ struct PiecewiseFit {
   double predict_seconds(double bytes) const;
 };
 
-// The fewest regimes (up to max_regimes, each with >= min_points points) whose relative RMS is within
-// `target_relative_rms`, or the best with max_regimes.
+// Up to max_regimes regimes, each with >= min_points points. How many is cross-validated: each interior size is
+// predicted by a fit of all the others with r regimes, and the fewest regimes whose held-out relative RMS error
+// is within 1.25x of the best r's (or under 1%) are taken. A line whose residuals change sign with size (a
+// protocol or window change the sizes cross) thus gets its second regime even when its RMS is small, and noise
+// that a second line would only chase does not. With too few points to hold any out: the fewest regimes whose
+// relative RMS is within `target_relative_rms`, or the best with max_regimes.
 PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double> seconds, int max_regimes = 4,
                            double target_relative_rms = 0.05, int min_points = 4);
 

@@ -167,6 +167,10 @@ void add_calibrate_command(CLI::App& app, CalibrateOptions& o) {
   o.command->add_option("--from-engine", o.from_engine,
                         "another engine's measurements of the cluster (tools/ddp_train.py calibrate writes them: "
                         "PyTorch DDP on gloo), fitted into a profile");
+  o.command->add_option("--refit", o.refit,
+                        "a calibration's measured collectives (the PROFILE.csv beside a profile it wrote) fitted "
+                        "again onto --base (that profile), whose host part is kept: checks a change of the fits "
+                        "on old measurements");
   o.command->add_option("--backend", o.backend,
                         "run microbenchmarks under mpirun, one process per rank: mpi, gloo, or nccl (one per GPU)");
   o.command->add_option("--rendezvous", o.rendezvous,
@@ -195,6 +199,12 @@ int calibrate_with_mpi(const CalibrateOptions& o, std::ostream& out, std::ostrea
 int run_calibrate(const CalibrateOptions& o, std::ostream& out, std::ostream& err) {
   if (!o.logs.empty() && !o.backend.empty()) {
     throw InputError("", "--backend", o.backend, "give either --from-nccl-tests logs or a --backend, not both");
+  }
+  if (!o.refit.empty()) {
+    if (!o.logs.empty() || !o.backend.empty() || !o.from_engine.empty()) {
+      throw InputError("", "--refit", o.refit, "give one of --refit, --from-engine, --from-nccl-tests, --backend");
+    }
+    return calibrate_refit(o, out, err);
   }
   if (!o.from_engine.empty()) {
     if (!o.logs.empty() || !o.backend.empty()) {

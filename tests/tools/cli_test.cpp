@@ -650,6 +650,66 @@ seconds = 0.02
   fs::remove_all(out.parent_path());
 }
 
+// calibrate --refit: a calibration's measurements fitted again onto its profile. The fp32 allreduce of 16 ranks on
+// two 8-GPU nodes slows from 50 to 46 MB/s above 1.5 MiB: one line fits it within 5% RMS, but its residuals
+// change sign with size; cross-validation takes the second regime, and the refitted profile predicts both sides. fp16's sums add (p-1)/p x n / 0.2 GB/s.
+TEST(Cli, CalibrateRefitFitsOldMeasurementsAgain) {
+  const auto csv = scratch("old.csv");
+  const auto out = scratch("refit.toml");
+  const auto truth = [](double n) { return n <= 1572864 ? 60e-6 + n / 50e6 : 60e-6 + n / 46e6; };
+  std::string text = "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
+                     "fit_max_relative_error\n";
+  for (double n : {65536., 131072., 262144., 524288., 786432., 1048576., 1572864., 2097152., 3145728., 4194304.,
+                   6291456., 8388608.}) {
+    const double t = truth(n), t16 = t + 15.0 / 16 * n / 0.2e9;
+    text += fmt::format("allreduce,fp32,16,2,{},{},{},{},0,0,0,0\n", n, t, 0.95 * t, 1.05 * t);
+    text += fmt::format("allreduce,fp16,16,2,{},{},{},{},0,0,0,0\n", n, t16, 0.95 * t16, 1.05 * t16);
+  }
+  std::ofstream(csv) << text;
+  auto r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-a100", "--out", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("fit allreduce fp32: 2 regimes"), std::string::npos) << r.out;
+  const auto c = find_cluster(out.string());
+  EXPECT_EQ(c.inter_node_regimes.size(), 2u);
+  EXPECT_NEAR(c.reduction_gbyte_per_s.at("fp16"), 0.2, 2e-3);
+  EXPECT_EQ(c.codec_gbyte_per_s, find_cluster("dgx-a100").codec_gbyte_per_s);  // the host part is the base's
+  EXPECT_TRUE(fs::exists(out.parent_path() / "refit.csv"));
+  for (double n : {262144., 4194304.}) {
+    const auto p = run({"collective", "--cluster", out.string(), "--bytes", fmt::format("{:.0f}", n), "--gpus", "16",
+                        "--precision", "fp32", "--format", "json"});
+    ASSERT_EQ(p.code, 0) << p.err;
+    EXPECT_NEAR(nlohmann::json::parse(p.out)["time_s"].get<double>(), truth(n), 0.01 * truth(n)) << n;
+  }
+  // bad input: exit 2, one line naming the field, nothing written
+  const auto never = scratch("never.toml");
+  const auto bad = scratch("bad.csv");
+  const std::pair<std::string, std::string> cases[] = {
+      {"op,type", "op;type"},
+      {"allreduce,fp32,16,2,65536,", "allsum,fp32,16,2,65536,"},
+      {"allreduce,fp32,16,2,65536,", "allreduce,fp32,16,3,65536,"},
+      {"allreduce,fp32,16,2,65536,", "allreduce,fp32,16,2,-1,"},
+      {"allreduce,fp32,16,2,131072,0.", "allreduce,fp32,16,2,131072,9."},  // median over max
+  };
+  for (const auto& [from, to] : cases) {
+    auto t = text;
+    const auto at = t.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    std::ofstream(bad) << t;
+    r = run({"calibrate", "--refit", bad.string(), "--base", "dgx-a100", "--out", never.string()});
+    EXPECT_EQ(r.code, 2) << to << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(never)) << to;
+  }
+  r = run({"calibrate", "--refit", csv.string(), "--out", never.string()});  // no --base
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--base"), std::string::npos) << r.err;
+  r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-h100", "--backend", "mpi"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(never));
+  fs::remove_all(out.parent_path());
+}
+
 // A run CSV for validate's tests: its header, then `runs` of train-mlp at batch 64 on dgx-a100, each 4 steps (step 0
 // the warm-up) on one node; a run is (id, ranks, rate in Mbit/s, precision, the 4 steps' seconds).
 struct TestRun {
