@@ -55,7 +55,7 @@ ENGINE = "pytorch-ddp"
 RUN_CSV_HEADER = (
     "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
     "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-    "date,host"
+    "date,host,host_gflops_before,host_gflops_after"
 )
 MIB = 1024 * 1024
 PRECISIONS = ("fp32", "fp16")  # DDP's allreduce hook and its fp16 compression hook (bf16's needs CUDA in 1.13)
@@ -432,6 +432,15 @@ def train(args):
                   f"{'step s':>10}", flush=True)
         for p in list(model.parameters())[:2] if group.size > 1 else []:  # the first layer's weight and bias
             p.register_hook(clock.grad_ready)
+        # the host's speed, probed as calibrate times its GEMM (fp32 512^3, every rank at once, the median over
+        # ranks), just before the first step and just after the last: a host that drifted from its calibration shows
+        probe_a, probe_b = torch.randn(512, 512), torch.randn(512, 512)
+
+        def probe_gflops():
+            rate = 2 * 512 ** 3 / median_time(lambda: torch.mm(probe_a, probe_b), 9) / 1e9  # calibrate: 5
+            return statistics.median(group.gather(rate))
+
+        probe_before = probe_gflops()
         rows = []
         bad_step = None
         x, y = task.batch(batch)
@@ -457,6 +466,7 @@ def train(args):
                       f"{row[5]:>10.4f}", flush=True)
             x, y = task.batch(batch)  # the next samples, outside the timed step
 
+        probe_after = probe_gflops()
         # replicas must hold the same weights, and every rank must have finished with a finite loss
         digest = hashlib.sha256(b"".join(p.detach().contiguous().numpy().tobytes() for p in model.parameters()))
         results = group.gather((digest.hexdigest(), bad_step))
@@ -479,11 +489,12 @@ def train(args):
             csv.append(f"{ENGINE},{run},{args.workload},{group.nodes},{group.size},{group.ranks_per_node},{rate:g},"
                        f"{args.cluster_name},{args.precision},{batch},{bucket:.0f},{first_bucket:.0f},{buckets},"
                        f"{params},{steps},{warmup},{step},{loss_v:.6f},{compute_s:.6g},{codec_s:.6g},{comm_s:.6g},"
-                       f"{wait_s:.6g},{step_s:.6g},{today},{host}")
+                       f"{wait_s:.6g},{step_s:.6g},{today},{host},{probe_before:.5g},{probe_after:.5g}")
         append_rows(args.out, csv)
         timed = [r[5] for r in rows[warmup:]]
         print(f"# median step {statistics.median(timed):.4f} s over {len(timed)} steps after {warmup} warm-up; loss "
-              f"{rows[0][0]:.4f} -> {rows[-1][0]:.4f}; replicas agree; appended to {args.out}", flush=True)
+              f"{rows[0][0]:.4f} -> {rows[-1][0]:.4f}; replicas agree; host GEMM {probe_before:.2f} GFLOP/s "
+              f"before, {probe_after:.2f} after; appended to {args.out}", flush=True)
         return 0
     finally:
         group.close()

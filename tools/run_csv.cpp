@@ -16,10 +16,12 @@ namespace bitscale {
 
 namespace {
 
+// Runs written before 2026-12-01 have no host probe: the header without its last two columns.
 constexpr std::string_view kHeader =
     "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
     "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-    "date,host";
+    "date,host,host_gflops_before,host_gflops_after";
+constexpr std::string_view kHeaderWithoutProbe = kHeader.substr(0, kHeader.find(",host_gflops_before"));
 
 std::vector<std::string> split(std::string_view line) {
   std::vector<std::string> out;
@@ -43,12 +45,15 @@ double median_of(std::vector<double> v) {
 }
 
 double Run::median_step_s() const { return median_of(step_s); }
+double Run::host_gflops() const {
+  return host_gflops_before > 0 && host_gflops_after > 0 ? std::sqrt(host_gflops_before * host_gflops_after) : 0.0;
+}
 double Run::median_compute_s() const { return median_of(compute_s); }
 
 std::string_view run_csv_header() { return kHeader; }
 
 std::vector<Run> parse_run_csv(std::string_view text, const std::string& source) {
-  const auto columns = split(kHeader);
+  auto columns = split(kHeader);
   std::vector<Run> runs;
   std::map<std::string, std::size_t> index;
   std::map<std::string, std::vector<bool>> seen;
@@ -63,7 +68,9 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string where = fmt::format("{}:{}", source, line_no);
     if (!header) {
-      if (line != kHeader) {
+      if (line == kHeaderWithoutProbe) {
+        columns = split(kHeaderWithoutProbe);
+      } else if (line != kHeader) {
         throw InputError(where, "header", std::string(line.substr(0, 60)),
                          fmt::format("a run CSV starts with the header '{}'", kHeader));
       }
@@ -109,6 +116,10 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
     const double total = positive(22, 1e6, false);
     r.date = f[23];
     r.host = f[24];
+    if (columns.size() > 25) {  // the host's GEMM rate just before the first step and just after the last
+      r.host_gflops_before = positive(25, 1e9, false);
+      r.host_gflops_after = positive(26, 1e9, false);
+    }
     r.source = where;
     auto [it, fresh] = index.emplace(r.id, runs.size());
     if (fresh) {
@@ -120,7 +131,8 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
                       run.ranks == r.ranks && run.rate_mbit == r.rate_mbit && run.cluster == r.cluster &&
                       run.precision == r.precision && run.batch == r.batch && run.bucket_bytes == r.bucket_bytes &&
                       run.first_bucket_bytes == r.first_bucket_bytes && run.steps == r.steps &&
-                      run.warmup_steps == r.warmup_steps;
+                      run.warmup_steps == r.warmup_steps && run.host_gflops_before == r.host_gflops_before &&
+                      run.host_gflops_after == r.host_gflops_after;
     if (!same) {
       throw InputError(where, "run", r.id, fmt::format("its configuration differs from its first row ({})", run.source));
     }

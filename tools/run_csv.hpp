@@ -16,16 +16,21 @@ struct Run {
   double rate_mbit = 0, bucket_bytes = 0, first_bucket_bytes = 0;
   std::vector<double> step_s, compute_s, codec_s, comm_s;  // timed steps only (step >= warmup_steps)
   double first_loss = 0, last_loss = 0;
+  // a probe of the host's speed: the GEMM calibration times (fp32 512^3, every rank at once, the median over
+  // ranks), just before the first step and just after the last, in GFLOP/s; 0: not probed (older runs)
+  double host_gflops_before = 0, host_gflops_after = 0;
   std::string source;  // "file:line" of its first row
 
   double median_step_s() const;
   double median_compute_s() const;
+  double host_gflops() const;  // the geometric mean of the two probes; 0 when not probed
 };
 
 // The median of `v` (the mean of the two middle values for an even count; NaN when empty).
 double median_of(std::vector<double> v);
 
-// The columns every run CSV has, in order.
+// The columns every run CSV has, in order (runs written before 2026-12-01 lack the last two, the host probe,
+// and are read as not probed).
 std::string_view run_csv_header();
 
 // Parses a run CSV's text; runs in the order their first rows appear. Rows of one run must agree on its

@@ -11,6 +11,8 @@
 // The same step is what the timeline predictor schedules with --codec-stream compute. Rank 0 appends one CSV
 // row per step (compute, codec, communication, waiting and total seconds, with the whole configuration) to
 // --out, atomically. After the last step the ranks compare a checksum of their weights: replicas must agree.
+// Just before the first step and just after the last, every rank times the GEMM calibration times (the host
+// probe, host_gflops_before and host_gflops_after): validate sets it beside the profile's.
 #include "tools/train_command.hpp"
 
 #include <fmt/format.h>
@@ -29,6 +31,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calibrate/host_bench.hpp"
 #include "calibrate/mpi_collectives.hpp"
 #include "kernels/codec.hpp"
 #include "kernels/input_error.hpp"
@@ -294,7 +297,7 @@ struct StepRow {
 std::string csv_header() {
   return "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
          "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-         "date,host";
+         "date,host,host_gflops_before,host_gflops_after";
 }
 
 // The rows already in --out ("" for a new or empty file); InputError when it is not a run CSV.
@@ -428,6 +431,16 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
                        "comm_s", "wait_s", "step_s")
         << std::flush;
   }
+  // the host's speed, probed as calibration measures its GEMM (fp32 512^3, every rank at once, the median over
+  // ranks), just before the first step and just after the last: a host that drifted from its calibration shows
+  const auto probe_gflops = [&] {
+    TRAIN_MPI(MPI_Barrier(MPI_COMM_WORLD));
+    const double mine = gemm_flops(ComputePrecision::fp32, 512, 9) / 1e9;  // calibration: 3 (a median of 9: steadier)
+    std::vector<double> all(static_cast<std::size_t>(D));
+    TRAIN_MPI(MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD));
+    return median_of(all);
+  };
+  const double probe_before = probe_gflops();
   MPI_Barrier(MPI_COMM_WORLD);
   EventLog log;
   if (!o.events.empty()) {
@@ -537,6 +550,8 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
     }
   }
 
+  const double probe_after = probe_gflops();
+
   // replicas must hold the same weights: compare a checksum of their bits
   std::uint64_t h = 1469598103934665603ull;
   for (float w : net.weights()) {
@@ -566,10 +581,11 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   csv << (existing.empty() ? csv_header() + "\n" : existing);
   for (const auto& r : rows) {
     csv << fmt::format("bitscale-mpi,{},{},{},{},{},{:g},{},{},{},{:.0f},{:.0f},{},{},{},{},{},{:.6f},{:.6g},{:.6g},"
-                       "{:.6g},{:.6g},{:.6g},{},{}\n",
+                       "{:.6g},{:.6g},{:.6g},{},{},{:.5g},{:.5g}\n",
                        run, o.workload, world.nodes, D, world.ranks_per_node, s.rate_mbit, o.cluster_name, f.name,
                        s.batch, s.bucket, s.first_bucket, buckets.size(), net.parameters(), s.steps, s.warmup, r.step,
-                       r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(), world.host);
+                       r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(), world.host, probe_before,
+                       probe_after);
   }
   write_file_atomically(o.out, csv.str(), "--out");
   if (!o.events.empty()) write_file_atomically(o.events, events_csv, "--events");
@@ -580,8 +596,8 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   const std::size_t n = timed.size();
   const double median = median_of(timed);
   out << fmt::format("# median step {:.4f} s over {} steps after {} warm-up; loss {:.4f} -> {:.4f}; replicas agree; "
-                     "appended to {}\n",
-                     median, n, s.warmup, rows.front().loss, rows.back().loss, o.out);
+                     "host GEMM {:.2f} GFLOP/s before, {:.2f} after; appended to {}\n",
+                     median, n, s.warmup, rows.front().loss, rows.back().loss, probe_before, probe_after, o.out);
   return 0;
 }
 

@@ -4,6 +4,11 @@
 // time, the absolute percentage error, and the same for the speedup over a one-rank run of the same workload
 // and batch (ranks x t1 / tN, measured against predicted); then the median and max errors. Exit 1 when the
 // largest step-time error is over --max-error.
+// Runs that probed their host (host_gflops_before/after: the GEMM calibration times, just before and after the
+// run) get a host speed: the geometric mean of the two over the profile's fp32 GEMM rate, the median over the
+// configuration's runs. 1 is the host as calibrated; a drifted host shows as a speed away from 1 (a column of
+// --csv and a summary line). --rescale-compute predicts each configuration with the profile's CPU rates (GEMM,
+// layers, codecs, sums) multiplied by that speed: calibration's compute at the host speed of the runs.
 #include "tools/validate_command.hpp"
 
 #include <fmt/format.h>
@@ -14,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "kernels/input_error.hpp"
@@ -37,7 +43,19 @@ struct Row {
   double measured_compute_s = 0, predicted_compute_s = 0, compute_error = 0;
   double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
   double low_s = 0, high_s = 0;  // the predicted step's 90% interval; 0: the profile states no uncertainty
+  double host_speed = NAN;       // the runs' host probe over the profile's GEMM rate; NaN: not probed
 };
+
+// The profile with every rate its CPU ranks compute at (GEMM peaks, layers, codecs, sums) times `speed`.
+ClusterProfile at_host_speed(const ClusterProfile& c, double speed) {
+  ClusterProfile s = c;
+  for (auto& t : s.peak_tflops) t *= speed;
+  for (auto* rates : {&s.layer_gflops, &s.codec_gbyte_per_s, &s.codec_encode_gbyte_per_s, &s.codec_decode_gbyte_per_s,
+                      &s.reduction_gbyte_per_s}) {
+    for (auto& [key, rate] : *rates) rate *= speed;
+  }
+  return s;
+}
 
 // CSV fields with RFC 4180 quotes ("a, b" and "" for a quote); throws on an unterminated quote.
 std::vector<std::string> split_quoted(std::string_view line, const std::string& where) {
@@ -200,6 +218,10 @@ void add_validate_command(CLI::App& app, ValidateOptions& o) {
   c->add_option("--max-median-error", o.max_median_error,
                 "also exit 1 when the median step-time error is over this (percent)");
   c->add_option("--csv", o.csv, "also write the comparison as CSV to this file");
+  c->add_flag("--rescale-compute", o.rescale_compute,
+              "predict each configuration with the profile's CPU rates (GEMM, layers, codecs, sums) times its runs' "
+              "host speed: their GEMM probe before and after the run over the profile's GEMM rate (runs without the "
+              "probe are predicted as calibrated)");
 }
 
 int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
@@ -250,9 +272,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     }
     return *slot;
   };
-  auto scenario_of = [&](const Run& r) {
+  auto scenario_of = [&](const Run& r, const ClusterProfile* at_speed = nullptr) {
     Scenario s;
-    s.cluster = &profile_for(r);
+    s.cluster = at_speed ? at_speed : &profile_for(r);
     // the run's ranks per node must be the profile's (a node holds min(ranks, gpus per node) of them)
     const auto per_node = std::min(s.cluster->gpus_per_node, r.ranks);
     if (r.ranks_per_node != per_node) {
@@ -273,9 +295,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     s.codec_stream = CodecStream::compute;
     return s;
   };
-  auto predict = [&](const Run& r) {
+  auto predict = [&](const Run& r, const ClusterProfile* at_speed) {
     try {
-      return predictor->predict(scenario_of(r));
+      return predictor->predict(scenario_of(r, at_speed));
     } catch (const InputError& e) {
       throw InputError(r.source, "run", r.id, e.what());
     }
@@ -298,19 +320,29 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
       rows[it->second].repeats.push_back(&r);
     }
   }
+  std::size_t probed = 0;
   for (auto& row : rows) {
     const Run& r = *row.run;
-    auto p = predict(r);
-    std::vector<double> steps, computes;
+    std::vector<double> steps, computes, probes;
     for (const Run* x : row.repeats) {
       steps.push_back(x->median_step_s());
       computes.push_back(x->median_compute_s());
+      if (x->host_gflops() > 0) probes.push_back(x->host_gflops());
     }
+    const double calibrated_gflops = profile_for(r).peak_flops(ComputePrecision::fp32) / 1e9;
+    if (!probes.empty() && calibrated_gflops > 0) {
+      row.host_speed = median_of(probes) / calibrated_gflops;
+      ++probed;
+    }
+    std::optional<ClusterProfile> at_speed;
+    if (o.rescale_compute && std::isfinite(row.host_speed)) at_speed = at_host_speed(profile_for(r), row.host_speed);
+    const ClusterProfile* scaled = at_speed ? &*at_speed : nullptr;
+    auto p = predict(r, scaled);
     row.measured_s = median_of(steps);
     row.predicted_s = p.step_time_s;
     // the 90% interval from the profile's stated uncertainty (none stated: no interval)
     if (profile_for(r).uncertainty.stated()) {
-      add_interval(p, *predictor, scenario_of(r));
+      add_interval(p, *predictor, scenario_of(r, scaled));
       row.low_s = p.step_time_low_s;
       row.high_s = p.step_time_high_s;
     }
@@ -350,13 +382,17 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     out << fmt::format("# bitscale validate: {} run(s) from {}, predictor {}, profiles {}\n", rows.size(), o.runs,
                        predictor->name(), o.cluster);
   }
+  if (o.rescale_compute) {
+    out << fmt::format("# --rescale-compute: {} of {} {} predicted at their runs' host speed (the rest as calibrated)\n",
+                       probed, rows.size(), unit);
+  }
   out << fmt::format("{:<13} {:<11} {:>5} {:>7} {:<10} {:>5} {:>10} {:>10} {:>7} {:>8} {:>8} {:>7} {:>7}{}\n", "engine",
                      "workload", "ranks", "Mbit/s", "precision", "batch", "measured", "predicted", "error", "speedup",
                      "pred.", "error", "comp.err", repeated ? fmt::format(" {:>4}", "runs") : "");
   std::ostringstream csv;
   csv << "engine,run,workload,ranks,nodes,rate_mbit,cluster,precision,batch,measured_step_s,predicted_step_s,"
          "step_error,measured_compute_s,predicted_compute_s,compute_error,measured_speedup,predicted_speedup,"
-         "speedup_error,predicted_low_s,predicted_high_s,runs\n";
+         "speedup_error,predicted_low_s,predicted_high_s,runs,host_speed\n";
   std::vector<double> errors, speedup_errors, compute_errors;
   std::size_t with_interval = 0, inside = 0;
   for (const auto& row : rows) {
@@ -372,7 +408,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
                        ce ? fmt::format("{:.1f}%", 100 * row.compute_error) : "-",
                        repeated ? fmt::format(" {:>4}", row.repeats.size()) : "");
     const bool interval = row.high_s > 0;
-    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{}\n", r.engine,
+    csv << fmt::format("{},{},{},{},{},{:g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{},{}\n", r.engine,
                        r.id, r.workload, r.ranks, r.nodes, r.rate_mbit, r.cluster, r.precision, r.batch, row.measured_s,
                        row.predicted_s, row.error, row.measured_compute_s, row.predicted_compute_s,
                        ce ? fmt::format("{:.6g}", row.compute_error) : "",
@@ -380,7 +416,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
                        sp ? fmt::format("{:.6g}", row.predicted_speedup) : "",
                        sp ? fmt::format("{:.6g}", row.speedup_error) : "",
                        interval ? fmt::format("{:.6g}", row.low_s) : "", interval ? fmt::format("{:.6g}", row.high_s) : "",
-                       row.repeats.size());
+                       row.repeats.size(), std::isfinite(row.host_speed) ? fmt::format("{:.4f}", row.host_speed) : "");
     if (interval) {
       ++with_interval;
       if (row.measured_s >= row.low_s && row.measured_s <= row.high_s) ++inside;
@@ -417,6 +453,17 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     out << fmt::format("# 90% intervals (the profiles' stated uncertainty): the measured step inside for {} of {} {} "
                        "({:.0f}%)\n",
                        inside, with_interval, unit, 100.0 * static_cast<double>(inside) / static_cast<double>(with_interval));
+  }
+  if (probed > 0) {
+    std::vector<double> speeds;
+    for (const auto& row : rows) {
+      if (std::isfinite(row.host_speed)) speeds.push_back(row.host_speed);
+    }
+    const auto [slowest, fastest] = std::minmax_element(speeds.begin(), speeds.end());
+    const auto off = std::count_if(speeds.begin(), speeds.end(), [](double v) { return std::abs(v - 1) > 0.10; });
+    out << fmt::format("# host speed in the runs (their GEMM probe over the profile's): median {:.3f}, {:.3f} to {:.3f} "
+                       "over {} {}; {} more than 10% off the calibration\n",
+                       median_of(speeds), *slowest, *fastest, speeds.size(), unit, off);
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
   if (100 * median_of(errors) > max_median) {

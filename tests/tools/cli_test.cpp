@@ -718,19 +718,79 @@ struct TestRun {
   std::string precision;
   std::array<double, 4> steps;
 };
-void write_runs(const fs::path& path, const std::vector<TestRun>& runs) {
+// `probe`: ",BEFORE,AFTER" (GFLOP/s) for runs with the host probe, "" for the layout without it
+void write_runs(const fs::path& path, const std::vector<TestRun>& runs, const std::string& probe = "") {
   const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
   std::ofstream f(path);
   f << "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
        "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,wait_s,step_s,"
-       "date,host\n";
+       "date,host"
+    << (probe.empty() ? "" : ",host_gflops_before,host_gflops_after") << "\n";
   for (const auto& r : runs) {
     for (std::size_t step = 0; step < r.steps.size(); ++step) {
       f << "bitscale-mpi," << r.id << "," << workload << ",1," << r.ranks << "," << r.ranks << "," << r.rate
         << ",dgx-a100," << r.precision << ",64,26214400,1048576,2,1863690,4,1," << step << ",2.3,0.1,"
-        << (r.ranks > 1 ? "0.01,0.5,0.4," : "0,0,0,") << r.steps[step] << ",2026-11-23,test\n";
+        << (r.ranks > 1 ? "0.01,0.5,0.4," : "0,0,0,") << r.steps[step] << ",2026-11-23,test" << probe << "\n";
     }
   }
+}
+
+// The host probe: runs whose GEMM ran at half the profile's rate (25% over it before, 25% under after: a
+// geometric mean of one half) have a host speed of 0.5; --rescale-compute predicts them with every CPU rate of
+// the profile halved, as `predict` does on a profile halved by hand.
+TEST(Cli, ValidateSetsTheHostProbeBesideTheProfile) {
+  const auto csv = scratch("probed.csv");
+  const auto table = scratch("probed-validation.csv");
+  const auto halved = scratch("dgx-a100-half.toml");
+  const std::string workload = std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml";
+  auto c = find_cluster("dgx-a100");
+  const double gemm = c.peak_flops(ComputePrecision::fp32) / 1e9;
+  write_runs(csv, {{"two", 2, 100, "fp16", {9.0, 1.0, 3.0, 2.0}}, {"one", 1, 0, "fp32", {0.5, 0.5, 0.5, 0.5}}},
+             fmt::format(",{:.17g},{:.17g}", 0.5 * gemm * 1.25, 0.5 * gemm / 1.25));
+  for (auto& t : c.peak_tflops) t *= 0.5;
+  for (auto* rates : {&c.layer_gflops, &c.codec_gbyte_per_s, &c.codec_encode_gbyte_per_s, &c.codec_decode_gbyte_per_s,
+                      &c.reduction_gbyte_per_s}) {
+    for (auto& [key, rate] : *rates) rate *= 0.5;
+  }
+  c.name = "dgx-a100-half";
+  std::ofstream(halved) << to_toml(c);
+  auto predicted = [&](const std::string& cluster) {
+    const auto r = run({"predict", "--workload", workload, "--cluster", cluster, "--gpus", "2", "--precision", "fp16",
+                        "--compute", "fp32", "--storage", "fp32", "--optimizer", "momentum", "--batch", "64",
+                        "--format", "json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["step_time_s"].get<double>();
+  };
+  const double as_calibrated = predicted("dgx-a100"), at_half = predicted(halved.string());
+  EXPECT_GT(at_half, as_calibrated);
+  const auto two = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"validate", "--runs", csv.string(), "--cluster", "dgx-a100", "--max-error", "1e6",
+                                  "--csv", table.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("# host speed in the runs (their GEMM probe over the profile's): median 0.500, 0.500 to 0.500 "
+                         "over 2 runs; 2 more than 10% off the calibration"),
+              std::string::npos)
+        << r.out;
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_TRUE(line.ends_with(",runs,host_speed")) << line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+      if (f[1] != "two") continue;
+      EXPECT_EQ(f.back(), "0.5000");
+      return std::stod(f[10]);
+    }
+    ADD_FAILURE() << "no row for run two";
+    return 0.0;
+  };
+  EXPECT_NEAR(two({}), as_calibrated, 1e-5 * as_calibrated);
+  EXPECT_NEAR(two({"--rescale-compute"}), at_half, 1e-5 * at_half);
+  fs::remove_all(csv.parent_path());
 }
 
 // validate's arithmetic against `predict` for the same configurations and medians worked by hand.
@@ -818,13 +878,14 @@ TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
   std::ifstream in(table);
   std::string header, line;
   std::getline(in, header);
-  EXPECT_TRUE(header.ends_with(",runs")) << header;
+  EXPECT_TRUE(header.ends_with(",runs,host_speed")) << header;  // empty: these runs have no host probe
   int rows = 0;
   while (std::getline(in, line)) {
     std::vector<std::string> f;
     std::stringstream ss(line);
     for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
-    ASSERT_EQ(f.size(), 21u) << line;
+    ASSERT_EQ(f.size(), 21u) << line;  // the empty host_speed last
+    EXPECT_TRUE(line.ends_with(",")) << line;
     ++rows;
     if (f[1] == "a") {
       EXPECT_DOUBLE_EQ(std::stod(f[9]), 3.0);  // the median of 2, 5 and 3

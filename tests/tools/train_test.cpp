@@ -224,10 +224,11 @@ out_features = 2
   }
 }
 
-std::string row(const std::string& run, int step, double step_s, int steps = 3, const std::string& precision = "fp16") {
+std::string row(const std::string& run, int step, double step_s, int steps = 3, const std::string& precision = "fp16",
+                const std::string& probe = ",32,18") {
   return "bitscale-mpi," + run + ",data/workloads/train-mlp.toml,2,2,1,100,emu," + precision + ",64,26214400,1048576,2,"
          "1863690," + std::to_string(steps) + ",1," + std::to_string(step) + ",2.5,0.1,0.01,0.2,0.05," +
-         std::to_string(step_s) + ",2026-11-23,vm\n";
+         std::to_string(step_s) + ",2026-11-23,vm" + probe + "\n";
 }
 
 TEST(RunCsv, ReadsRunsAndTheirTimedSteps) {
@@ -241,6 +242,21 @@ TEST(RunCsv, ReadsRunsAndTheirTimedSteps) {
   EXPECT_DOUBLE_EQ(runs[1].median_step_s(), 3.0);
   EXPECT_EQ(runs[1].ranks, 2);
   EXPECT_EQ(runs[1].precision, "fp16");
+  EXPECT_DOUBLE_EQ(runs[0].host_gflops_before, 32.0);
+  EXPECT_DOUBLE_EQ(runs[0].host_gflops(), 24.0);  // sqrt(32 x 18)
+}
+
+// Runs written before the host probe: the header without its two columns, read as not probed.
+TEST(RunCsv, ReadsRunsWithoutTheHostProbe) {
+  const std::string header(run_csv_header());
+  const std::string old = header.substr(0, header.find(",host_gflops_before"));
+  ASSERT_EQ(old + ",host_gflops_before,host_gflops_after", header);
+  const auto runs = parse_run_csv(old + "\n" + row("a", 0, 1.0, 2, "fp16", "") + row("a", 1, 2.0, 2, "fp16", ""), "t.csv");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_DOUBLE_EQ(runs[0].median_step_s(), 2.0);
+  EXPECT_EQ(runs[0].host_gflops(), 0.0);
+  // a row of the new layout under the old header has too many fields
+  EXPECT_THROW(parse_run_csv(old + "\n" + row("a", 0, 1.0, 2) + row("a", 1, 2.0, 2), "t.csv"), InputError);
 }
 
 TEST(RunCsv, NamesTheLineAndColumnOfBadInput) {
@@ -264,6 +280,9 @@ TEST(RunCsv, NamesTheLineAndColumnOfBadInput) {
   EXPECT_NE(message(head + nan_row).find("column loss"), std::string::npos);
   EXPECT_NE(message(head + row("a", 0, 0)).find("column step_s"), std::string::npos);  // zero step time
   EXPECT_NE(message(head + row("a", 5, 1)).find("column step"), std::string::npos);    // step beyond steps
+  EXPECT_NE(message(head + row("a", 0, 1, 3, "fp16", ",0,18")).find("column host_gflops_before"), std::string::npos);
+  EXPECT_NE(message(head + row("a", 0, 1, 3, "fp16", ",32,nan")).find("column host_gflops_after"), std::string::npos);
+  EXPECT_NE(message(head + row("a", 0, 1) + row("a", 1, 1, 3, "fp16", ",31,18")).find("differs"), std::string::npos);
 }
 
 }  // namespace
