@@ -131,24 +131,79 @@ double PiecewiseFit::predict_seconds(double bytes) const {
 
 namespace {
 
-// fixed_regimes > 0: exactly that many regimes (throws when they cannot be fitted); 0: the fewest within
-// target_relative_rms, else the best
-PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
-                                double target_relative_rms, int min_points, int fixed_regimes = 0) {
+// The dynamic programme over one set of points, done once: the best split into every count of regimes.
+struct Segmentation {
+  std::vector<double> b, t;                            // the points, sorted by size
+  std::vector<std::vector<double>> best;               // best[r][j]: least cost of points 0..j-1 in r regimes
+  std::vector<std::vector<int>> from;                  // where the last of those r regimes starts
+  std::vector<std::vector<Eigen::Vector2d>> line;      // line[i][j]: the robust line through points i..j-1
+  int n = 0;
+
+  bool fits(int regimes) const {
+    return regimes >= 1 && regimes < static_cast<int>(best.size()) && std::isfinite(best[regimes][n]);
+  }
+  // the fewest regimes whose relative RMS is within the target, else the count with the least cost; -1: none
+  int by_rms_target(double target) const {
+    const int most = static_cast<int>(best.size()) - 1;
+    for (int r = 1; r <= most; ++r) {
+      if (fits(r) && std::sqrt(best[r][n] / n) <= target) return r;
+    }
+    for (int r = 1; r <= most; ++r) {
+      if (!fits(r)) continue;
+      int least = r;
+      for (int q = r + 1; q <= most; ++q) {
+        if (best[q][n] < best[least][n]) least = q;
+      }
+      return least;
+    }
+    return -1;
+  }
+  // the fit with `regimes` regimes (fits(regimes)), its quality over `bytes`/`seconds` (the caller's order)
+  PiecewiseFit fit(int regimes, std::span<const double> bytes, std::span<const double> seconds) const {
+    PiecewiseFit fit;
+    for (int r = regimes, j = n; r > 0; --r) {
+      const int i = from[r][j];
+      const auto& x = line[i][j];
+      fit.regimes.insert(fit.regimes.begin(), Regime{b[i], b[j - 1], x(0), 1.0 / x(1)});
+      j = i;
+    }
+    const double mean = std::accumulate(seconds.begin(), seconds.end(), 0.0) / n;
+    double ss_res = 0, ss_tot = 0, rel2 = 0;
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+      const double predicted = fit.predict_seconds(bytes[k]);
+      const double rel = (predicted - seconds[k]) / seconds[k];
+      fit.relative_residuals.push_back(rel);
+      fit.max_relative_error = std::max(fit.max_relative_error, std::fabs(rel));
+      ss_res += (predicted - seconds[k]) * (predicted - seconds[k]);
+      ss_tot += (seconds[k] - mean) * (seconds[k] - mean);
+      rel2 += rel * rel;
+    }
+    fit.r_squared = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
+    fit.relative_rms = std::sqrt(rel2 / static_cast<double>(n));
+    return fit;
+  }
+};
+
+Segmentation segment(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
+                     int min_points) {
   // sort the points by size (the caller's order is kept for the residuals)
   std::vector<std::size_t> order(bytes.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return bytes[a] < bytes[b]; });
-  std::vector<double> b(bytes.size()), t(bytes.size());
+  Segmentation s;
+  s.b.resize(bytes.size());
+  s.t.resize(bytes.size());
   for (std::size_t i = 0; i < order.size(); ++i) {
-    b[i] = bytes[order[i]];
-    t[i] = seconds[order[i]];
+    s.b[i] = bytes[order[i]];
+    s.t[i] = seconds[order[i]];
   }
-  const int n = static_cast<int>(b.size());
+  const auto& b = s.b;
+  const auto& t = s.t;
+  const int n = s.n = static_cast<int>(b.size());
   // cost[i][j]: squared relative residuals of the robust line through sorted points i..j-1 (inf if unfittable)
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<std::vector<double>> cost(n + 1, std::vector<double>(n + 1, inf));
-  std::vector<std::vector<Eigen::Vector2d>> line(n + 1, std::vector<Eigen::Vector2d>(n + 1));
+  s.line.assign(n + 1, std::vector<Eigen::Vector2d>(n + 1));
   for (int i = 0; i < n; ++i) {
     for (int j = i + std::max(min_points, 2); j <= n; ++j) {
       const std::span<const double> bs(b.data() + i, static_cast<std::size_t>(j - i));
@@ -162,63 +217,39 @@ PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const d
         c += r * r;
       }
       cost[i][j] = c;
-      line[i][j] = x;
+      s.line[i][j] = x;
     }
   }
-  // best[r][j]: least cost of fitting points 0..j-1 with r regimes; a regime boundary never splits equal sizes
-  std::vector<std::vector<double>> best(max_regimes + 1, std::vector<double>(n + 1, inf));
-  std::vector<std::vector<int>> from(max_regimes + 1, std::vector<int>(n + 1, -1));
-  best[0][0] = 0;
+  // a regime boundary never splits equal sizes
+  s.best.assign(max_regimes + 1, std::vector<double>(n + 1, inf));
+  s.from.assign(max_regimes + 1, std::vector<int>(n + 1, -1));
+  s.best[0][0] = 0;
   for (int r = 1; r <= max_regimes; ++r) {
     for (int j = 1; j <= n; ++j) {
       if (j < n && b[j] == b[j - 1]) continue;
       for (int i = 0; i < j; ++i) {
-        if (best[r - 1][i] == inf || cost[i][j] == inf) continue;
-        if (best[r - 1][i] + cost[i][j] < best[r][j]) {
-          best[r][j] = best[r - 1][i] + cost[i][j];
-          from[r][j] = i;
+        if (s.best[r - 1][i] == inf || cost[i][j] == inf) continue;
+        if (s.best[r - 1][i] + cost[i][j] < s.best[r][j]) {
+          s.best[r][j] = s.best[r - 1][i] + cost[i][j];
+          s.from[r][j] = i;
         }
       }
     }
   }
-  int chosen = -1;
-  if (fixed_regimes > 0) {
-    if (fixed_regimes <= max_regimes && best[fixed_regimes][n] != inf) chosen = fixed_regimes;
-  } else {
-    for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
-      if (best[r][n] != inf && std::sqrt(best[r][n] / n) <= target_relative_rms) chosen = r;
-    }
-    for (int r = 1; r <= max_regimes && chosen < 0; ++r) {
-      if (best[r][n] == inf) continue;
-      int least = r;
-      for (int q = r + 1; q <= max_regimes; ++q) {
-        if (best[q][n] < best[least][n]) least = q;
-      }
-      chosen = least;
-    }
+  return s;
+}
+
+// fixed_regimes > 0: exactly that many regimes; 0: the fewest within target_relative_rms, else the best. Throws
+// when no such fit exists.
+PiecewiseFit fit_piecewise_core(std::span<const double> bytes, std::span<const double> seconds, int max_regimes,
+                                double target_relative_rms, int min_points, int fixed_regimes = 0) {
+  const auto s = segment(bytes, seconds, max_regimes, min_points);
+  const int chosen = fixed_regimes > 0 ? (s.fits(fixed_regimes) ? fixed_regimes : -1)
+                                       : s.by_rms_target(target_relative_rms);
+  if (chosen < 0) {
+    throw InputError("fit", "points", std::to_string(s.n), "no line with a positive bandwidth fits them");
   }
-  if (chosen < 0) throw InputError("fit", "points", std::to_string(n), "no line with a positive bandwidth fits them");
-  PiecewiseFit fit;
-  for (int r = chosen, j = n; r > 0; --r) {
-    const int i = from[r][j];
-    const auto& x = line[i][j];
-    fit.regimes.insert(fit.regimes.begin(), Regime{b[i], b[j - 1], x(0), 1.0 / x(1)});
-    j = i;
-  }
-  const double mean = std::accumulate(seconds.begin(), seconds.end(), 0.0) / n;
-  double ss_res = 0, ss_tot = 0, rel2 = 0;
-  for (std::size_t k = 0; k < bytes.size(); ++k) {
-    const double predicted = fit.predict_seconds(bytes[k]);
-    const double rel = (predicted - seconds[k]) / seconds[k];
-    fit.relative_residuals.push_back(rel);
-    fit.max_relative_error = std::max(fit.max_relative_error, std::fabs(rel));
-    ss_res += (predicted - seconds[k]) * (predicted - seconds[k]);
-    ss_tot += (seconds[k] - mean) * (seconds[k] - mean);
-    rel2 += rel * rel;
-  }
-  fit.r_squared = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 1.0;
-  fit.relative_rms = std::sqrt(rel2 / static_cast<double>(n));
-  return fit;
+  return s.fit(chosen, bytes, seconds);
 }
 
 }  // namespace
@@ -227,33 +258,38 @@ PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double
                            double target_relative_rms, int min_points) {
   check_points(bytes, seconds);
   const double lo = *std::min_element(bytes.begin(), bytes.end()), hi = *std::max_element(bytes.begin(), bytes.end());
-  // leave-one-out: each interior point predicted by a fit of all the others with `regimes` regimes (0: chosen by
-  // the RMS target); the relative errors, or nothing when some point cannot be held out (too few left)
-  const auto held_out = [&](int regimes) -> std::optional<std::vector<double>> {
-    std::vector<double> errors;
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      if (bytes[i] == lo || bytes[i] == hi) continue;
-      std::vector<double> b, t;
-      for (std::size_t k = 0; k < bytes.size(); ++k) {
-        if (k == i) continue;
-        b.push_back(bytes[k]);
-        t.push_back(seconds[k]);
-      }
-      try {
-        const auto loo = fit_piecewise_core(b, t, max_regimes, target_relative_rms, min_points, regimes);
-        errors.push_back(loo.predict_seconds(bytes[i]) / seconds[i] - 1);
-      } catch (const InputError&) {
-        return std::nullopt;
-      }
+  // leave-one-out: each interior point predicted by fits of all the others, their split computed once for every
+  // regime count; held_out[r]: the relative errors with r regimes (r = 0: the count the RMS target picks), or
+  // nothing when some point cannot be held out with r (too few points left)
+  std::vector<std::optional<std::vector<double>>> held_out(static_cast<std::size_t>(max_regimes) + 1,
+                                                            std::vector<double>{});
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] == lo || bytes[i] == hi) continue;
+    std::vector<double> b, t;
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+      if (k == i) continue;
+      b.push_back(bytes[k]);
+      t.push_back(seconds[k]);
     }
-    return errors;
-  };
+    const auto s = segment(b, t, max_regimes, min_points);
+    for (int r = 0; r <= max_regimes; ++r) {
+      auto& errors = held_out[static_cast<std::size_t>(r)];
+      if (!errors) continue;
+      const int count = r == 0 ? s.by_rms_target(target_relative_rms) : (s.fits(r) ? r : -1);
+      if (count < 0) {
+        errors.reset();
+        continue;
+      }
+      errors->push_back(s.fit(count, b, t).predict_seconds(bytes[i]) / seconds[i] - 1);
+    }
+  }
   // the regime count: cross-validated, the fewest regimes whose held-out error is within kParsimony of the best
-  // count's (or under kEnough); where too few points to hold any out, the fewest within the RMS target
+  // count's (or under kEnough); where too few points to hold any out, the fewest within the RMS target. (The
+  // held-out splits cost what the leave-one-out prediction error always cost: one segmentation per point.)
   constexpr double kParsimony = 1.25, kEnough = 0.01;
   std::vector<double> cv(static_cast<std::size_t>(max_regimes) + 1, std::numeric_limits<double>::infinity());
   for (int r = 1; r <= max_regimes; ++r) {
-    const auto errors = held_out(r);
+    const auto& errors = held_out[static_cast<std::size_t>(r)];
     if (!errors || errors->size() < 3) continue;
     double sum = 0;
     for (double e : *errors) sum += e * e;
@@ -266,7 +302,8 @@ PiecewiseFit fit_piecewise(std::span<const double> bytes, std::span<const double
   }
   auto fit = fit_piecewise_core(bytes, seconds, max_regimes, target_relative_rms, min_points, chosen);
   fit.prediction_error = fit.max_relative_error;
-  if (const auto errors = held_out(chosen)) {
+  // chosen 0 (by the RMS target): each held-out fit with the count the target picks for it, as the fit chose
+  if (const auto& errors = held_out[static_cast<std::size_t>(chosen)]) {
     for (double e : *errors) fit.prediction_error = std::max(fit.prediction_error, std::fabs(e));
   }
   // two-fold over alternate sizes (in size order)

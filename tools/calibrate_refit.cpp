@@ -4,6 +4,7 @@
 // network uncertainty come from the new fits; everything else (compute, codecs, contention) stays as measured.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "kernels/input_error.hpp"
@@ -118,15 +119,28 @@ int calibrate_refit(const CalibrateOptions& o, std::ostream& out, std::ostream& 
   }
   bool ring = false;
   for (const auto& t : m.timings) ring = ring || (t.op == CollectiveOp::allreduce && t.type == "fp32/ring");
+  const std::string links_type = ring ? "fp32/ring" : "fp32";
+  if (std::none_of(m.timings.begin(), m.timings.end(), [&](const MpiTiming& t) {
+        return t.op == CollectiveOp::allreduce && t.type == links_type;
+      })) {
+    throw InputError(o.refit, "rows", "", "no allreduce fp32 rows: nothing sets the links, nothing to refit");
+  }
   const std::string command =
       fmt::format("the measurements in {}, fitted again by bitscale calibrate --refit on {}",
                   std::filesystem::path(o.refit).filename().string(), today());
   // what the fits set is set again from nothing: a format no slower than fp32's now has no [reductions] entry
   c.reduction_gbyte_per_s.clear();
   c.sources.erase("reductions");
+  // the links' uncertainty comes from the new fit: drop the old fit's part of the source (fit_series prepends
+  // its own to what is left)
+  if (auto it = c.sources.find("uncertainty"); it != c.sources.end() && it->second.starts_with("calibrated: ")) {
+    const auto end = it->second.find("fit; ");
+    it->second = end == std::string::npos ? "" : it->second.substr(end + 5);
+    if (it->second.empty()) c.sources.erase(it);
+  }
   out << fmt::format("# bitscale calibrate --refit {}: {} rows, {} ranks on {} node(s), onto {}\n", o.refit,
                      m.timings.size(), m.ranks, m.nodes, o.base);
-  const auto fits = fit_series(m.timings, ring ? "fp32/ring" : "fp32", static_cast<int>(m.ranks),
+  const auto fits = fit_series(m.timings, links_type, static_cast<int>(m.ranks),
                                static_cast<int>(m.nodes), max_error, command, c, out, err);
   if (fits.links_failed) return 1;
   c.name = o.out.empty() ? c.name + "-refit" : std::filesystem::path(o.out).stem().string();

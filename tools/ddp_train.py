@@ -320,14 +320,24 @@ def timed_hook(inner, clock):
     return hook
 
 
-def append_rows(path, rows):
-    """Appends rows to a run CSV atomically: the old file and the new rows to a temporary file, renamed."""
+def existing_runs(path):
+    """The rows already in the run CSV at `path` ("" for a new or empty file); bad input when it is not one."""
     existing = ""
     if os.path.exists(path):
         with open(path, encoding="utf-8") as f:
             existing = f.read()
-        if existing and existing.split("\n", 1)[0].rstrip("\r") != RUN_CSV_HEADER:
+        header = existing.split("\n", 1)[0].rstrip("\r")
+        if existing and header == RUN_CSV_HEADER.split(",host_gflops_before")[0]:
+            fail_input("--out", path, "holds runs written before the host probe (no host_gflops columns): append to "
+                       "a new file")
+        if existing and header != RUN_CSV_HEADER:
             fail_input("--out", path, "is not a run CSV (its header differs)")
+    return existing
+
+
+def append_rows(path, rows):
+    """Appends rows to a run CSV atomically: the old file and the new rows to a temporary file, renamed."""
+    existing = existing_runs(path)
     write_atomically(path, (existing if existing else RUN_CSV_HEADER + "\n") + "".join(r + "\n" for r in rows))
 
 
@@ -395,6 +405,7 @@ def train(args):
         if any(ch in value for ch in ',"\n'):
             fail_input(field, value, "must not hold commas, quotes or line breaks (it is a CSV field)")
     check_out_path(args.out)
+    existing_runs(args.out)  # before the run, not after it
 
     import torch
     import torch.nn.functional as F

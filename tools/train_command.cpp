@@ -309,6 +309,11 @@ std::string existing_runs(const std::string& path) {
   all << in.rdbuf();
   const std::string text = all.str();
   if (!text.empty() && text.rfind(csv_header() + "\n", 0) != 0) {
+    const std::string without_probe = csv_header().substr(0, csv_header().find(",host_gflops_before"));
+    if (text.rfind(without_probe + "\n", 0) == 0) {
+      throw InputError("", "--out", path,
+                       "holds runs written before the host probe (no host_gflops columns): append to a new file");
+    }
     throw InputError("", "--out", path, "exists but is not a bitscale run CSV (its header differs): choose another file");
   }
   return text;

@@ -229,8 +229,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
   const double max_median =
       o.max_median_error.empty() ? 1e6 : parse_positive("--max-median-error", o.max_median_error, 1e6);
   if (!o.published.empty()) {
-    if (!o.runs.empty() || !o.cluster.empty() || !o.csv.empty()) {
-      throw InputError("", "--published", o.published, "cannot be combined with --runs, --cluster or --csv");
+    if (!o.runs.empty() || !o.cluster.empty() || !o.csv.empty() || o.rescale_compute) {
+      throw InputError("", "--published", o.published,
+                       "cannot be combined with --runs, --cluster, --csv or --rescale-compute");
     }
     return run_published(o, out);
   }

@@ -224,6 +224,13 @@ TEST(BadInputMatrix, EveryFileInputOfEveryCommand) {
            {{"train", "-w", std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml", "--out", out,
              "--events", out},
             "--events"},
+           // a run CSV written before the host probe is not appended to
+           {{"train", "-w", std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml", "--out",
+             input("old-runs.csv",
+                   "engine,run,workload,nodes,ranks,ranks_per_node,rate_mbit,cluster,precision,batch,bucket_bytes,"
+                   "first_bucket_bytes,buckets,parameters,steps,warmup_steps,step,loss,compute_s,codec_s,comm_s,"
+                   "wait_s,step_s,date,host\n")},
+            "before the host probe"},
        }) {
     expect_rejected({args, names}, dir);
     ++cases;
@@ -231,7 +238,7 @@ TEST(BadInputMatrix, EveryFileInputOfEveryCommand) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     EXPECT_TRUE(entry.path().filename().string().starts_with("input-")) << entry.path();
   }
-  EXPECT_EQ(cases, static_cast<int>(slots.size()) * 5 - 1 + 5);
+  EXPECT_EQ(cases, static_cast<int>(slots.size()) * 5 - 1 + 6);
   fs::remove_all(dir);
 }
 

@@ -674,6 +674,14 @@ TEST(Cli, CalibrateRefitFitsOldMeasurementsAgain) {
   EXPECT_NEAR(c.reduction_gbyte_per_s.at("fp16"), 0.2, 2e-3);
   EXPECT_EQ(c.codec_gbyte_per_s, find_cluster("dgx-a100").codec_gbyte_per_s);  // the host part is the base's
   EXPECT_TRUE(fs::exists(out.parent_path() / "refit.csv"));
+  {  // refitted again onto its own output: the links' uncertainty is stated once, from the newest fit
+    const auto again = scratch("refit-again.toml");
+    const auto r2 = run({"calibrate", "--refit", csv.string(), "--base", out.string(), "--out", again.string()});
+    ASSERT_EQ(r2.code, 0) << r2.err;
+    const auto source = find_cluster(again.string()).sources.at("uncertainty");
+    EXPECT_EQ(source.find("calibrated: "), 0u) << source;
+    EXPECT_EQ(source.find("calibrated: ", 1), std::string::npos) << source;
+  }
   for (double n : {262144., 4194304.}) {
     const auto p = run({"collective", "--cluster", out.string(), "--bytes", fmt::format("{:.0f}", n), "--gpus", "16",
                         "--precision", "fp32", "--format", "json"});
@@ -700,6 +708,15 @@ TEST(Cli, CalibrateRefitFitsOldMeasurementsAgain) {
     EXPECT_EQ(r.code, 2) << to << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(never)) << to;
+  }
+  {  // no fp32 allreduce: nothing sets the links
+    auto t = text;
+    for (std::size_t at; (at = t.find("allreduce,fp32,")) != std::string::npos;) t.replace(at, 15, "allgather,fp32,");
+    std::ofstream(bad) << t;
+    r = run({"calibrate", "--refit", bad.string(), "--base", "dgx-a100", "--out", never.string()});
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("no allreduce fp32 rows"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(never));
   }
   r = run({"calibrate", "--refit", csv.string(), "--out", never.string()});  // no --base
   EXPECT_EQ(r.code, 2) << r.err;
@@ -790,6 +807,9 @@ TEST(Cli, ValidateSetsTheHostProbeBesideTheProfile) {
   };
   EXPECT_NEAR(two({}), as_calibrated, 1e-5 * as_calibrated);
   EXPECT_NEAR(two({"--rescale-compute"}), at_half, 1e-5 * at_half);
+  const auto r = run({"validate", "--published", std::string(BITSCALE_SOURCE_DIR) + "/data/published/cases.csv",
+                      "--rescale-compute"});  // published cases have no probe
+  EXPECT_EQ(r.code, 2) << r.err;
   fs::remove_all(csv.parent_path());
 }
 
