@@ -15,6 +15,7 @@
 #include "tools/calibrate_command.hpp"
 #include "tools/calibrate_host.hpp"
 #include "tools/report.hpp"
+#include "tools/run_csv.hpp"
 
 namespace bitscale {
 
@@ -23,18 +24,6 @@ std::string today();  // calibrate_command.cpp
 namespace {
 
 constexpr std::string_view kMeasured = "op,type,ranks,nodes,bytes,median_s,min_s,max_s";
-
-std::vector<std::string> split_commas(std::string_view line) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const auto comma = line.find(',', start);
-    out.emplace_back(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 struct Measurements {
   std::vector<MpiTiming> timings;
@@ -57,11 +46,11 @@ Measurements parse_measurements(std::string_view text, const std::string& source
         throw InputError(where, "header", std::string(line.substr(0, 60)),
                          fmt::format("a calibration's measurements start with the columns '{}'", kMeasured));
       }
-      columns = split_commas(line).size();
+      columns = split_csv_fields(line).size();
       continue;
     }
     if (line.empty()) continue;
-    const auto f = split_commas(line);
+    const auto f = split_csv_fields(line);
     if (f.size() != columns) {
       throw InputError(where, "row", "", fmt::format("has {} fields; the header has {}", f.size(), columns));
     }

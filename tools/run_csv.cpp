@@ -23,7 +23,9 @@ constexpr std::string_view kHeader =
     "date,host,host_gflops_before,host_gflops_after";
 constexpr std::string_view kHeaderWithoutProbe = kHeader.substr(0, kHeader.find(",host_gflops_before"));
 
-std::vector<std::string> split(std::string_view line) {
+}  // namespace
+
+std::vector<std::string> split_csv_fields(std::string_view line) {
   std::vector<std::string> out;
   std::size_t start = 0;
   for (;;) {
@@ -34,8 +36,6 @@ std::vector<std::string> split(std::string_view line) {
   }
   return out;
 }
-
-}  // namespace
 
 double median_of(std::vector<double> v) {
   if (v.empty()) return std::nan("");
@@ -53,7 +53,7 @@ double Run::median_compute_s() const { return median_of(compute_s); }
 std::string_view run_csv_header() { return kHeader; }
 
 std::vector<Run> parse_run_csv(std::string_view text, const std::string& source) {
-  auto columns = split(kHeader);
+  auto columns = split_csv_fields(kHeader);
   std::vector<Run> runs;
   std::map<std::string, std::size_t> index;
   std::map<std::string, std::vector<bool>> seen;
@@ -69,7 +69,7 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
     const std::string where = fmt::format("{}:{}", source, line_no);
     if (!header) {
       if (line == kHeaderWithoutProbe) {
-        columns = split(kHeaderWithoutProbe);
+        columns = split_csv_fields(kHeaderWithoutProbe);
       } else if (line != kHeader) {
         throw InputError(where, "header", std::string(line.substr(0, 60)),
                          fmt::format("a run CSV starts with the header '{}'", kHeader));
@@ -78,7 +78,7 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
       continue;
     }
     if (line.empty()) continue;
-    const auto f = split(line);
+    const auto f = split_csv_fields(line);
     if (f.size() != columns.size()) {
       throw InputError(where, "row", "", fmt::format("has {} fields; the header has {}", f.size(), columns.size()));
     }

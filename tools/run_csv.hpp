@@ -26,6 +26,9 @@ struct Run {
   double host_gflops() const;  // the geometric mean of the two probes; 0 when not probed
 };
 
+// The comma-separated fields of one line, unquoted (run CSVs and calibration measurements hold no quotes).
+std::vector<std::string> split_csv_fields(std::string_view line);
+
 // The median of `v` (the mean of the two middle values for an even count; NaN when empty).
 double median_of(std::vector<double> v);
 
