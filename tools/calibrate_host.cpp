@@ -233,11 +233,15 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
       const double spread = std::max(fit.relative_rms, 0.01);
       (nodes > 1 ? c.uncertainty.network_bandwidth : c.uncertainty.node_bandwidth) = spread;
       (nodes > 1 ? c.uncertainty.network_latency : c.uncertainty.node_latency) = spread;
-      const auto before = c.sources.find("uncertainty");
+      // what the source said of the rest, without an earlier fit's part (a profile fitted again, --refit)
+      std::string rest = c.sources.contains("uncertainty") ? c.sources.at("uncertainty") : "";
+      if (rest.starts_with("calibrated: ")) {
+        const auto end = rest.find("fit; ");
+        rest = end == std::string::npos ? "" : rest.substr(end + 5);
+      }
       c.sources["uncertainty"] = fmt::format(
           "calibrated: {} bandwidth and latency {:.3f} each, the relative RMS residual of the allreduce fp32 fit; {}",
-          nodes > 1 ? "network" : "node link", spread,
-          before != c.sources.end() ? before->second : "compute, memory and codecs not stated");
+          nodes > 1 ? "network" : "node link", spread, rest.empty() ? "compute, memory and codecs not stated" : rest);
       if (nodes == 1) {
         // one host: the network is not measured; it is given the host's links so predictions stay defined
         c.nics_per_node = c.gpus_per_node;

@@ -32,15 +32,9 @@ struct Measurements {
 
 Measurements parse_measurements(std::string_view text, const std::string& source) {
   Measurements m;
-  std::size_t pos = 0, line_no = 0, columns = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::string where = fmt::format("{}:{}", source, line_no);
+  std::size_t line_no = 0, columns = 0;
+  for (const std::string_view line : text_lines(text)) {
+    const std::string where = fmt::format("{}:{}", source, ++line_no);
     if (columns == 0) {
       if (!line.starts_with(kMeasured)) {
         throw InputError(where, "header", std::string(line.substr(0, 60)),
@@ -120,13 +114,6 @@ int calibrate_refit(const CalibrateOptions& o, std::ostream& out, std::ostream& 
   // what the fits set is set again from nothing: a format no slower than fp32's now has no [reductions] entry
   c.reduction_gbyte_per_s.clear();
   c.sources.erase("reductions");
-  // the links' uncertainty comes from the new fit: drop the old fit's part of the source (fit_series prepends
-  // its own to what is left)
-  if (auto it = c.sources.find("uncertainty"); it != c.sources.end() && it->second.starts_with("calibrated: ")) {
-    const auto end = it->second.find("fit; ");
-    it->second = end == std::string::npos ? "" : it->second.substr(end + 5);
-    if (it->second.empty()) c.sources.erase(it);
-  }
   out << fmt::format("# bitscale calibrate --refit {}: {} rows, {} ranks on {} node(s), onto {}\n", o.refit,
                      m.timings.size(), m.ranks, m.nodes, o.base);
   const auto fits = fit_series(m.timings, links_type, static_cast<int>(m.ranks),

@@ -25,6 +25,19 @@ constexpr std::string_view kHeaderWithoutProbe = kHeader.substr(0, kHeader.find(
 
 }  // namespace
 
+std::vector<std::string_view> text_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    pos = end + 1;
+  }
+  return lines;
+}
+
 std::vector<std::string> split_csv_fields(std::string_view line) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -57,16 +70,10 @@ std::vector<Run> parse_run_csv(std::string_view text, const std::string& source)
   std::vector<Run> runs;
   std::map<std::string, std::size_t> index;
   std::map<std::string, std::vector<bool>> seen;
-  std::size_t pos = 0, line_no = 0;
+  std::size_t line_no = 0;
   bool header = false;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::string where = fmt::format("{}:{}", source, line_no);
+  for (const std::string_view line : text_lines(text)) {
+    const std::string where = fmt::format("{}:{}", source, ++line_no);
     if (!header) {
       if (line == kHeaderWithoutProbe) {
         columns = split_csv_fields(kHeaderWithoutProbe);

@@ -26,6 +26,8 @@ struct Run {
   double host_gflops() const;  // the geometric mean of the two probes; 0 when not probed
 };
 
+// The lines of a text, without their '\n' or "\r\n" (no empty last line after a final newline).
+std::vector<std::string_view> text_lines(std::string_view text);
 // The comma-separated fields of one line, unquoted (run CSVs and calibration measurements hold no quotes).
 std::vector<std::string> split_csv_fields(std::string_view line);
 
