@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "calibrate/fit.hpp"
+#include "calibrate/host_bench.hpp"
 #include "kernels/input_error.hpp"
 #include "kernels/wire_format.hpp"
 
@@ -277,6 +278,11 @@ double mpi_median(double value) {
   std::vector<double> all(static_cast<std::size_t>(size));
   MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
   return median(all);
+}
+
+double mpi_host_probe_gflops() {
+  MPI_Barrier(MPI_COMM_WORLD);
+  return mpi_median(gemm_flops(ComputePrecision::fp32, 512, 9) / 1e9);
 }
 
 std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,

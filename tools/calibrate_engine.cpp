@@ -64,7 +64,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   auto& rates = m.rates;
   const auto host = r.table("rates");
   host.only({"memcpy_bytes_per_s", "gemm_fp32_flops_per_s", "linear_flops_per_s", "conv_flops_per_s",
-             "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured", "layer_spread"});
+             "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured", "layer_spread",
+             "probe_gflops_early", "probe_gflops_late"});
   rates.memcpy_bytes_per_s = host.number("memcpy_bytes_per_s", 1e15);
   rates.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)] = host.number("gemm_fp32_flops_per_s", 1e18);
   rates.linear_flops_per_s = host.number("linear_flops_per_s", 1e18);
@@ -74,6 +75,18 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   rates.comm_during_compute = host.number("comm_during_compute", 1.0);
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
   rates.layer_spread = host.optional_number("layer_spread", 10.0, true).value_or(0.0);
+  // the host probe beside the two layer measurements (files written before it lack both)
+  const auto early = host.optional_number("probe_gflops_early", 1e9), late = host.optional_number("probe_gflops_late", 1e9);
+  if (early.has_value() != late.has_value()) {
+    const char* missing = early ? "probe_gflops_late" : "probe_gflops_early";
+    throw InputError(path, host.field(missing), "", "missing: the host probe is taken twice, before each layer "
+                                                    "measurement (give both or neither)");
+  }
+  if (early) {
+    rates.probe_gflops_early = *early;
+    rates.probe_gflops_late = *late;
+    rates.probe_gflops = std::max(*early, *late);
+  }
   // a contention pair's two fractions (read as <= 1), each at least 0.01
   const auto check_fractions = [&](const TomlReader& t, double compute_during_comm, double comm_during_compute) {
     for (const auto& [key, v] : {std::pair{"compute_during_comm", compute_during_comm},
@@ -166,6 +179,7 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .comm_load = "allreduce of 2 MiB (fp32) through " + m.library,
       .format_comm_load = "allreduce of 2 MiB of {} values (" + m.collective_values + ") through " + m.library,
       .layer_timing = m.layer_timing,
+      .gemm_probe = m.engine + "'s (" + m.version + ", one thread)",
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,
                      m.library, m.version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", m.date);

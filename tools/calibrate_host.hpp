@@ -39,6 +39,9 @@ struct HostRates {
   // measurement's logarithm, the median over the layers of |ln(first / second)| / (0.6745 sqrt 2) (the median of
   // |z| is 0.6745 for z standard normal); 0: not measured
   double layer_spread = 0;
+  // the host probe (mpi_host_probe_gflops, or the engine's own GEMM timed the same way) just before each of the two
+  // layer measurements, and the faster of the two (the host state the layers' rates were kept from); 0: not taken
+  double probe_gflops_early = 0, probe_gflops_late = 0, probe_gflops = 0;
 };
 
 // The words a profile's sources use for who measured.
@@ -51,6 +54,7 @@ struct HostEngine {
   std::string comm_load;      // the collective the second thread runs while the linear layer is timed
   std::string format_comm_load;  // the same for contention_by_format, "{}" where the format's name goes
   std::string layer_timing;   // how the workloads' layers were timed ("median of 5 after a warm-up" if empty)
+  std::string gemm_probe;     // whose GEMM the host probe times ("Eigen's, one thread")
 };
 
 struct HostScope {

@@ -128,7 +128,7 @@ std::map<std::string, double> measure_layer_rates(const MpiPlan& plan) {
 // seconds of another load) does not set the profile's compute. Every rank calls it (the medians are collective);
 // the profile is meaningful on rank 0.
 ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::map<std::string, double>& early_layers,
-                            const std::string& command, std::ostream& out) {
+                            double early_probe, const std::string& command, std::ostream& out) {
   const bool root = world.rank == 0;
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
   HostRates r;
@@ -190,7 +190,12 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   }
   // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
+  const double late_probe = mpi_host_probe_gflops();
   r.layer_flops_per_s = measure_layer_rates(plan);
+  // the probe beside the layers' measurement, the faster of the two kept as the layers' rates are
+  r.probe_gflops = std::max(early_probe, late_probe);
+  r.probe_gflops_early = early_probe;
+  r.probe_gflops_late = late_probe;
   std::vector<double> spreads;
   for (auto& [key, rate] : r.layer_flops_per_s) {
     if (const auto it = early_layers.find(key); it != early_layers.end()) {
@@ -220,6 +225,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                           "bitscale train sums them)",
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
                       "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
+      .gemm_probe = "Eigen's (one thread)",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),
@@ -434,7 +440,9 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   };
   // SIGINT or SIGTERM on any rank: every rank stops after the size under way
   hooks.stop = [&] { return interrupted = mpi_any(InterruptGuard::interrupted()); };
-  // the workloads' layers a first time (measure_host measures them again after the collectives)
+  // the workloads' layers a first time, the host probe just before (measure_host takes both again after the
+  // collectives)
+  const double early_probe = mpi_host_probe_gflops();
   const auto early_layers = measure_layer_rates(plan);
   std::vector<MpiTiming> timings;
   std::string gpu;
@@ -473,7 +481,7 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   const std::string command = fmt::format("bitscale calibrate --backend {}, {} ranks on {} ({}), {}", plan.backend,
                                           world.size, world.host, gpu.empty() ? cpu_model_name() : gpu, when);
   ClusterProfile c = plan.backend == "nccl" ? measure_gpu(o, world, gpu, command, out)
-                                              : measure_host(world, plan, early_layers, command, out);
+                                              : measure_host(world, plan, early_layers, early_probe, command, out);
   if (!root) return 0;
   c.name = o.out.empty() ? plan.backend + "-calibrated" : std::filesystem::path(o.out).stem().string();
   c.source = o.out;

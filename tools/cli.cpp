@@ -533,13 +533,15 @@ int sweep_to_file(const Grid& grid, const GridOptions& o, std::ostream& err) {
   const InterruptGuard guard;
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
-  constexpr std::size_t kRows = 65536;
-  // BITSCALE_TEST_INTERRUPT_AFTER_ROWS=N: the process sends itself SIGINT once N rows are written (tests only)
+  std::size_t chunk_rows = 65536;  // rows computed and written at a time: an interruption keeps whole chunks
+  // tests only: BITSCALE_TEST_INTERRUPT_AFTER_ROWS=N, the process sends itself SIGINT once N rows are written;
+  // BITSCALE_TEST_CHUNK_ROWS=N, chunks of N rows (a small grid then has several)
   std::size_t interrupt_after = 0;
   if (const char* v = std::getenv("BITSCALE_TEST_INTERRUPT_AFTER_ROWS")) interrupt_after = std::strtoull(v, nullptr, 10);
+  if (const char* v = std::getenv("BITSCALE_TEST_CHUNK_ROWS")) chunk_rows = std::max<std::size_t>(1, std::strtoull(v, nullptr, 10));
   try {
     while (done < total && !InterruptGuard::interrupted()) {
-      const std::size_t last = std::min(total, done + kRows);
+      const std::size_t last = std::min(total, done + chunk_rows);
       const auto rows = run_grid(grid, err, false, done, last, InterruptGuard::flag());
       if (InterruptGuard::interrupted()) break;  // an incomplete chunk is dropped: the file holds whole chunks only
       write_predictions_csv(file, rows, false);

@@ -443,15 +443,9 @@ def train(args):
                   f"{'step s':>10}", flush=True)
         for p in list(model.parameters())[:2] if group.size > 1 else []:  # the first layer's weight and bias
             p.register_hook(clock.grad_ready)
-        # the host's speed, probed as calibrate times its GEMM (fp32 512^3, every rank at once, the median over
-        # ranks), just before the first step and just after the last: a host that drifted from its calibration shows
-        probe_a, probe_b = torch.randn(512, 512), torch.randn(512, 512)
-
-        def probe_gflops():
-            rate = 2 * 512 ** 3 / median_time(lambda: torch.mm(probe_a, probe_b), 9) / 1e9  # calibrate: 5
-            return statistics.median(group.gather(rate))
-
-        probe_before = probe_gflops()
+        # the host's speed (host_probe_gflops, the probe calibrate takes beside its layers), just before the first
+        # step and just after the last: a host that drifted from its calibration shows
+        probe_before = host_probe_gflops(torch, group)
         rows = []
         bad_step = None
         x, y = task.batch(batch)
@@ -477,7 +471,7 @@ def train(args):
                       f"{row[5]:>10.4f}", flush=True)
             x, y = task.batch(batch)  # the next samples, outside the timed step
 
-        probe_after = probe_gflops()
+        probe_after = host_probe_gflops(torch, group)
         # replicas must hold the same weights, and every rank must have finished with a finite loss
         digest = hashlib.sha256(b"".join(p.detach().contiguous().numpy().tobytes() for p in model.parameters()))
         results = group.gather((digest.hexdigest(), bad_step))
@@ -532,6 +526,17 @@ def median_time(fn, iters, warmup=1):
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def host_probe_gflops(torch, group):
+    """The host probe, as bitscale's (calibrate/mpi_collectives.hpp) with torch's GEMM: every rank times the fp32
+    GEMM 512^3 as a median of 9, all at once after a barrier; the median over ranks, in GFLOP/s. Calibration takes
+    it before each of its two layer measurements and training before its first step and after its last: their
+    ratio is the host's speed during a run against its calibration (bitscale validate)."""
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    if group.size > 1:
+        group.dist.barrier()
+    return statistics.median(group.gather(2 * 512 ** 3 / median_time(lambda: torch.mm(a, b), 9) / 1e9))
 
 
 def sustained_time(fn, blocks=5, block_s=0.05, warmup=2):
@@ -680,6 +685,7 @@ def calibrate(args):
                         x = block(x)
             return out
 
+        probe_early = host_probe_gflops(torch, group)
         early_layers = time_layers()
 
         collectives = []
@@ -826,6 +832,7 @@ def calibrate(args):
 
         # the workloads' layers a second time: the faster of the two measurements is kept (a slowdown of the host
         # for part of the calibration must not set the profile's compute)
+        probe_late = host_probe_gflops(torch, group)
         late = time_layers()
         layers = [{**a, "seconds": min(a["seconds"], b["seconds"])} for a, b in zip(early_layers, late)]
         # the spread of one measurement: the median over layers of |ln(first / second)| / (0.6745 sqrt 2) (the
@@ -885,6 +892,8 @@ def calibrate(args):
             f"comm_during_compute = {comm_during!r}",
             f"rank_skew = {rank_skew!r}",
             f"layer_spread = {layer_spread!r}",
+            f"probe_gflops_early = {probe_early!r}",
+            f"probe_gflops_late = {probe_late!r}",
             f"contention_measured = {'true' if group.size > 1 else 'false'}",
             "",
             "[codecs]",

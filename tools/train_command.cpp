@@ -436,16 +436,9 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
                        "comm_s", "wait_s", "step_s")
         << std::flush;
   }
-  // the host's speed, probed as calibration measures its GEMM (fp32 512^3, every rank at once, the median over
-  // ranks), just before the first step and just after the last: a host that drifted from its calibration shows
-  const auto probe_gflops = [&] {
-    TRAIN_MPI(MPI_Barrier(MPI_COMM_WORLD));
-    const double mine = gemm_flops(ComputePrecision::fp32, 512, 9) / 1e9;  // calibration: 3 (a median of 9: steadier)
-    std::vector<double> all(static_cast<std::size_t>(D));
-    TRAIN_MPI(MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD));
-    return median_of(all);
-  };
-  const double probe_before = probe_gflops();
+  // the host's speed (mpi_host_probe_gflops, the probe calibration takes beside its layers), just before the first
+  // step and just after the last: a host that drifted from its calibration shows
+  const double probe_before = mpi_host_probe_gflops();
   MPI_Barrier(MPI_COMM_WORLD);
   EventLog log;
   if (!o.events.empty()) {
@@ -555,7 +548,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
     }
   }
 
-  const double probe_after = probe_gflops();
+  const double probe_after = mpi_host_probe_gflops();
 
   // replicas must hold the same weights: compare a checksum of their bits
   std::uint64_t h = 1469598103934665603ull;

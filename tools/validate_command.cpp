@@ -5,7 +5,8 @@
 // and batch (ranks x t1 / tN, measured against predicted); then the median and max errors. Exit 1 when the
 // largest step-time error is over --max-error.
 // Runs that probed their host (host_gflops_before/after: the GEMM calibration times, just before and after the
-// run) get a host speed: the geometric mean of the two over the profile's fp32 GEMM rate, the median over the
+// run) get a host speed: the geometric mean of the two over the profile's own probe ([gpu] probe_gflops, the same
+// GEMM timed beside the calibration's layers; older profiles: their fp32 GEMM rate), the median over the
 // configuration's runs. 1 is the host as calibrated; a drifted host shows as a speed away from 1 (a column of
 // --csv and a summary line). --rescale-compute predicts each configuration with the profile's CPU rates (GEMM,
 // layers, codecs, sums) multiplied by that speed: calibration's compute at the host speed of the runs.
@@ -43,7 +44,7 @@ struct Row {
   double measured_compute_s = 0, predicted_compute_s = 0, compute_error = 0;
   double measured_speedup = NAN, predicted_speedup = NAN, speedup_error = NAN;
   double low_s = 0, high_s = 0;  // the predicted step's 90% interval; 0: the profile states no uncertainty
-  double host_speed = NAN;       // the runs' host probe over the profile's GEMM rate; NaN: not probed
+  double host_speed = NAN;       // the runs' host probe over the calibration's; NaN: not probed
 };
 
 // The profile with every rate its CPU ranks compute at (GEMM peaks, layers, codecs, sums) times `speed`.
@@ -220,8 +221,8 @@ void add_validate_command(CLI::App& app, ValidateOptions& o) {
   c->add_option("--csv", o.csv, "also write the comparison as CSV to this file");
   c->add_flag("--rescale-compute", o.rescale_compute,
               "predict each configuration with the profile's CPU rates (GEMM, layers, codecs, sums) times its runs' "
-              "host speed: their GEMM probe before and after the run over the profile's GEMM rate (runs without the "
-              "probe are predicted as calibrated)");
+              "host speed: their GEMM probe before and after the run over the calibration's probe (or its GEMM rate; "
+              "runs without the probe are predicted as calibrated)");
 }
 
 int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err) {
@@ -330,7 +331,10 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
       computes.push_back(x->median_compute_s());
       if (x->host_gflops() > 0) probes.push_back(x->host_gflops());
     }
-    const double calibrated_gflops = profile_for(r).peak_flops(ComputePrecision::fp32) / 1e9;
+    // the calibration's own probe where it took one (the same measurement, beside its layers), else its GEMM rate
+    const auto& calibrated = profile_for(r);
+    const double calibrated_gflops =
+        calibrated.probe_gflops > 0 ? calibrated.probe_gflops : calibrated.peak_flops(ComputePrecision::fp32) / 1e9;
     if (!probes.empty() && calibrated_gflops > 0) {
       row.host_speed = median_of(probes) / calibrated_gflops;
       ++probed;
@@ -462,7 +466,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     }
     const auto [slowest, fastest] = std::minmax_element(speeds.begin(), speeds.end());
     const auto off = std::count_if(speeds.begin(), speeds.end(), [](double v) { return std::abs(v - 1) > 0.10; });
-    out << fmt::format("# host speed in the runs (their GEMM probe over the profile's): median {:.3f}, {:.3f} to {:.3f} "
+    out << fmt::format("# host speed in the runs (their GEMM probe over the calibration's): median {:.3f}, {:.3f} to {:.3f} "
                        "over {} {}; {} more than 10% off the calibration\n",
                        median_of(speeds), *slowest, *fastest, speeds.size(), unit, off);
   }

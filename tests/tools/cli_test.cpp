@@ -34,11 +34,23 @@ namespace fs = std::filesystem;
 using test::Result;
 using test::run;
 
+// this process's scratch directory, removed with whatever is left in it once its tests have run
+fs::path scratch_dir() { return fs::temp_directory_path() / ("bitscale-cli-test-" + std::to_string(::getpid())); }
+
 fs::path scratch(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("bitscale-cli-test-" + std::to_string(::getpid()));
+  const auto dir = scratch_dir();
   fs::create_directories(dir);
   return dir / name;
 }
+
+class ScratchCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(scratch_dir(), ec);
+  }
+};
+[[maybe_unused]] const auto* const scratch_cleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 TEST(Cli, PredictJsonHasEveryContractField) {
   const auto r = run({"predict", "--workload", "resnet50", "--cluster", "dgx-a100", "--gpus", "64", "--precision",
@@ -95,14 +107,14 @@ TEST(Cli, MaxBatchPredictsAtTheLargestBatchThatFits) {
 
 // The bitscale binary as a child process; returns its pid.
 // The bitscale binary as a child process (stderr to /dev/null, default signal dispositions, nothing blocked);
-// `env` adds one variable. Returns its pid.
-pid_t spawn(const std::vector<std::string>& args, const std::string& env = "") {
+// `env` adds variables (NAME=VALUE). Returns its pid.
+pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
   std::vector<char*> argv{const_cast<char*>(BITSCALE_BINARY)};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  if (!env.empty()) envp.push_back(const_cast<char*>(env.c_str()));
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -135,40 +147,41 @@ std::string slurp_text(const fs::path& p) {
 }
 
 TEST(Cli, InterruptedSweepLeavesWholeRowsAndResumesToTheSameFile) {
-  // 17 x 8 x 5 x 2 x 40 = 54,400... x 6 batches lists: 326,400 configurations, five chunks of 65,536 and a rest
+  // 7 x 3 x 3 x 16 = 1,008 configurations in chunks of 128 (BITSCALE_TEST_CHUNK_ROWS; 65,536 outside tests): seven
+  // whole chunks and a rest of 112
   std::string batches;
-  for (int b = 1; b <= 240; ++b) batches += (b > 1 ? "," : "") + std::to_string(b);
+  for (int b = 1; b <= 16; ++b) batches += (b > 1 ? "," : "") + std::to_string(b);
   const auto full = scratch("sweep-full.csv"), cut = scratch("sweep-cut.csv");
-  const std::vector<std::string> grid = {"sweep", "-w", "resnet50", "-c", "dgx-h100", "--gpus", "1,2,4..65536",
-                                         "--bandwidth-gbps", "10,25,50,100,200,400,800,1600", "--precision",
-                                         "fp32,fp16,bf16,fp8-e4m3,int8-block", "--compute", "fp16,bf16", "--batch",
-                                         batches};
+  const std::vector<std::string> grid = {"sweep", "-w", "resnet50", "-c", "dgx-h100", "--gpus", "1,2,4..64",
+                                         "--bandwidth-gbps", "10,100,400", "--precision", "fp32,fp16,int8-block",
+                                         "--compute", "fp16", "--batch", batches};
+  const std::string chunks = "BITSCALE_TEST_CHUNK_ROWS=128";
   auto with = [&](std::vector<std::string> extra) {
     auto a = grid;
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
-  ASSERT_EQ(wait_exit(spawn(with({"--out", full.string()}))), 0);
+  ASSERT_EQ(wait_exit(spawn(with({"--out", full.string()}), {chunks})), 0);
   const auto expected = slurp_text(full);
-  ASSERT_EQ(std::count(expected.begin(), expected.end(), '\n'), 1 + 17 * 8 * 5 * 2 * 240);
+  ASSERT_EQ(std::count(expected.begin(), expected.end(), '\n'), 1 + 7 * 3 * 3 * 16);
 
   const auto partial = fs::path(cut.string() + ".partial");
   // a real SIGINT, sent by the sweep to itself once two chunks are written (BITSCALE_TEST_INTERRUPT_AFTER_ROWS),
   // so the test does not race the sweep
-  EXPECT_EQ(wait_exit(spawn(with({"--out", cut.string()}), "BITSCALE_TEST_INTERRUPT_AFTER_ROWS=131072")), 130);
+  EXPECT_EQ(wait_exit(spawn(with({"--out", cut.string()}), {chunks, "BITSCALE_TEST_INTERRUPT_AFTER_ROWS=256"})), 130);
   EXPECT_FALSE(fs::exists(cut)) << "no final file after an interruption";
   const auto part = slurp_text(partial);
   ASSERT_FALSE(part.empty());
   EXPECT_EQ(part.back(), '\n') << "whole rows only";
   const auto rows = std::count(part.begin(), part.end(), '\n') - 1;
-  EXPECT_EQ(rows, 131072);
+  EXPECT_EQ(rows, 256);
   EXPECT_EQ(expected.compare(0, part.size(), part), 0) << "the rows written are the first rows of the sweep";
 
   // a resume with other options is refused; the same options finish the file
   auto other = with({"--out", cut.string(), "--resume"});
   other[2] = "vgg16";
-  EXPECT_EQ(wait_exit(spawn(other)), 2);
-  EXPECT_EQ(wait_exit(spawn(with({"--out", cut.string(), "--resume"}))), 0);
+  EXPECT_EQ(wait_exit(spawn(other, {chunks})), 2);
+  EXPECT_EQ(wait_exit(spawn(with({"--out", cut.string(), "--resume"}), {chunks})), 0);
   EXPECT_EQ(slurp_text(cut), expected);
   EXPECT_FALSE(fs::exists(partial));
   EXPECT_FALSE(fs::exists(cut.string() + ".partial.meta"));
@@ -558,6 +571,8 @@ compute_during_comm = 0.5
 comm_during_compute = 0.75
 rank_skew = 0.05
 contention_measured = true
+probe_gflops_early = 90.0
+probe_gflops_late = 95.0
 [codecs]
 fp16 = 4e9
 [contention.fp16]
@@ -589,6 +604,8 @@ seconds = 0.02
   EXPECT_DOUBLE_EQ(c.compute_during_comm, 0.5);
   EXPECT_DOUBLE_EQ(c.comm_during_compute, 0.75);
   EXPECT_DOUBLE_EQ(c.rank_skew, 0.05);
+  EXPECT_DOUBLE_EQ(c.probe_gflops, 95.0) << "the faster probe, as the faster layer measurement is kept";
+  EXPECT_NE(c.sources.at("gpu.probe_gflops").find("90.00 and 95.00"), std::string::npos);
   // the fp16 collective's own pair, and the [gpu] pair for the formats not measured apart
   ASSERT_EQ(c.contention_by_format.size(), 1u);
   EXPECT_DOUBLE_EQ(c.contention_for("fp16").compute_during_comm, 0.25);
@@ -630,6 +647,8 @@ seconds = 0.02
       {"type = \"fp32\"", "type = \"fp64\""},
       {"memcpy_bytes_per_s = 2e10\n", ""},
       {"op = \"allreduce\"", "op = \"allsum\""},
+      {"probe_gflops_late = 95.0\n", ""},
+      {"probe_gflops_early = 90.0", "probe_gflops_early = -90.0"},
   };
   for (const auto& [from, to] : cases) {
     auto t = text;
@@ -786,7 +805,7 @@ TEST(Cli, ValidateSetsTheHostProbeBesideTheProfile) {
     args.insert(args.end(), extra.begin(), extra.end());
     const auto r = run(args);
     EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_NE(r.out.find("# host speed in the runs (their GEMM probe over the profile's): median 0.500, 0.500 to 0.500 "
+    EXPECT_NE(r.out.find("# host speed in the runs (their GEMM probe over the calibration's): median 0.500, 0.500 to 0.500 "
                          "over 2 runs; 2 more than 10% off the calibration"),
               std::string::npos)
         << r.out;
@@ -810,6 +829,18 @@ TEST(Cli, ValidateSetsTheHostProbeBesideTheProfile) {
   const auto r = run({"validate", "--published", std::string(BITSCALE_SOURCE_DIR) + "/data/published/cases.csv",
                       "--rescale-compute"});  // published cases have no probe
   EXPECT_EQ(r.code, 2) << r.err;
+  // a profile that took the probe itself ([gpu] probe_gflops) is the reference instead of its GEMM rate: the runs'
+  // 0.5 x gemm over 0.25 x gemm
+  auto probed = find_cluster("dgx-a100");
+  probed.probe_gflops = 0.25 * gemm;
+  probed.name = "dgx-a100-probed";
+  const auto probed_path = scratch("dgx-a100-probed.toml");
+  std::ofstream(probed_path) << to_toml(probed);
+  ASSERT_EQ(find_cluster(probed_path.string()).probe_gflops, probed.probe_gflops) << "written and read back";
+  const auto v = run({"validate", "--runs", csv.string(), "--cluster", probed_path.string(), "--max-error", "1e6"});
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("probe over the calibration's): median 2.000, 2.000 to 2.000 over 2 runs"), std::string::npos)
+      << v.out;
   fs::remove_all(csv.parent_path());
 }
 
