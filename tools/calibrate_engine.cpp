@@ -85,7 +85,6 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   if (early) {
     rates.probe_gflops_early = *early;
     rates.probe_gflops_late = *late;
-    rates.probe_gflops = std::max(*early, *late);
   }
   // a contention pair's two fractions (read as <= 1), each at least 0.01
   const auto check_fractions = [&](const TomlReader& t, double compute_during_comm, double comm_during_compute) {

@@ -10,6 +10,7 @@
 //    gives its sum rate, [reductions]: extra(n) = T_format(n) - T_fp32(n) = (p-1)/p x n / rate, fitted through
 //    the origin by least squares over the sizes both series share
 #pragma once
+#include <algorithm>
 #include <array>
 #include <map>
 #include <ostream>
@@ -40,8 +41,10 @@ struct HostRates {
   // |z| is 0.6745 for z standard normal); 0: not measured
   double layer_spread = 0;
   // the host probe (mpi_host_probe_gflops, or the engine's own GEMM timed the same way) just before each of the two
-  // layer measurements, and the faster of the two (the host state the layers' rates were kept from); 0: not taken
-  double probe_gflops_early = 0, probe_gflops_late = 0, probe_gflops = 0;
+  // layer measurements; 0: not taken
+  double probe_gflops_early = 0, probe_gflops_late = 0;
+  // the faster of the two: the host state the layers' rates were kept from (the faster measurement of each)
+  double probe_gflops() const { return std::max(probe_gflops_early, probe_gflops_late); }
 };
 
 // The words a profile's sources use for who measured.

@@ -192,8 +192,6 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   r.layer_workloads = layer_names(plan);
   const double late_probe = mpi_host_probe_gflops();
   r.layer_flops_per_s = measure_layer_rates(plan);
-  // the probe beside the layers' measurement, the faster of the two kept as the layers' rates are
-  r.probe_gflops = std::max(early_probe, late_probe);
   r.probe_gflops_early = early_probe;
   r.probe_gflops_late = late_probe;
   std::vector<double> spreads;
