@@ -26,6 +26,24 @@ double median_seconds(int runs, const std::function<void()>& work) {
   return t[t.size() / 2];
 }
 
+double sustained_seconds(int blocks, double block_s, const std::function<void()>& work) {
+  work();
+  std::vector<double> means;
+  for (int b = 0; b < blocks; ++b) {
+    const auto start = std::chrono::steady_clock::now();
+    double elapsed = 0;
+    int calls = 0;
+    do {
+      work();
+      ++calls;
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (elapsed < block_s);
+    means.push_back(elapsed / calls);
+  }
+  std::sort(means.begin(), means.end());
+  return means[means.size() / 2];
+}
+
 double memcpy_bytes_per_s(std::size_t bytes, int runs) {
   std::vector<char> a(bytes, 1), b(bytes, 0);
   const double s = median_seconds(runs, [&] { std::memcpy(b.data(), a.data(), bytes); });
@@ -42,6 +60,15 @@ double gemm_rate(int n, int runs) {
   return 2.0 * n * static_cast<double>(n) * n / s;
 }
 }  // namespace
+
+double sustained_gemm_flops(int n, int blocks, double block_s) {
+  Eigen::setNbThreads(1);
+  using Matrix = Eigen::MatrixXf;
+  const Matrix a = Matrix::Constant(n, n, 0.5f), b = Matrix::Constant(n, n, 0.25f);
+  Matrix c(n, n);
+  const double s = sustained_seconds(blocks, block_s, [&] { c.noalias() = a * b; });
+  return 2.0 * n * static_cast<double>(n) * n / s;
+}
 
 double gemm_flops(ComputePrecision p, int n, int runs) {
   Eigen::setNbThreads(1);

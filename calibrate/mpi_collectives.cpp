@@ -282,7 +282,7 @@ double mpi_median(double value) {
 
 double mpi_host_probe_gflops() {
   MPI_Barrier(MPI_COMM_WORLD);
-  return mpi_median(gemm_flops(ComputePrecision::fp32, 512, 9) / 1e9);
+  return mpi_median(sustained_gemm_flops(512, 5, 0.05) / 1e9);
 }
 
 std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,

@@ -30,7 +30,8 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.probe_gflops = r.probe_gflops();
   c.sources["gpu.probe_gflops"] =
       c.probe_gflops > 0
-          ? fmt::format("the host probe, {} fp32 GEMM 512^3 a median of 9 on every rank at once, median over ranks, "
+          ? fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the median block) on every "
+                        "rank at once, median over ranks, "
                         "taken just before each of the two measurements of the workloads' layers ({:.2f} and {:.2f} "
                         "GFLOP/s), the faster kept as the layers' rates are; the runs take the same probe (validate's "
                         "host speed); {}",
@@ -148,7 +149,7 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
     out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
   }
   if (r.probe_gflops() > 0) {
-    out << fmt::format("  host probe (fp32 GEMM 512^3, median of 9): {:.2f} GFLOP/s before the first layer "
+    out << fmt::format("  host probe (fp32 GEMM 512^3, sustained): {:.2f} GFLOP/s before the first layer "
                        "measurement, {:.2f} before the second\n", r.probe_gflops_early, r.probe_gflops_late);
   }
   out << std::flush;

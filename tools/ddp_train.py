@@ -530,13 +530,14 @@ def median_time(fn, iters, warmup=1):
 
 def host_probe_gflops(torch, group):
     """The host probe, as bitscale's (calibrate/mpi_collectives.hpp) with torch's GEMM: every rank times the fp32
-    GEMM 512^3 as a median of 9, all at once after a barrier; the median over ranks, in GFLOP/s. Calibration takes
-    it before each of its two layer measurements and training before its first step and after its last: their
-    ratio is the host's speed during a run against its calibration (bitscale validate)."""
+    GEMM 512^3 sustained (sustained_time: 5 blocks of at least 50 ms, so that ranks sharing a core get their fair
+    share, not one scheduler slice or several by chance), all at once after a barrier; the median over ranks, in
+    GFLOP/s. Calibration takes it before each of its two layer measurements and training before its first step and
+    after its last: their ratio is the host's speed during a run against its calibration (bitscale validate)."""
     a, b = torch.randn(512, 512), torch.randn(512, 512)
     if group.size > 1:
         group.dist.barrier()
-    return statistics.median(group.gather(2 * 512 ** 3 / median_time(lambda: torch.mm(a, b), 9) / 1e9))
+    return statistics.median(group.gather(2 * 512 ** 3 / sustained_time(lambda: torch.mm(a, b)) / 1e9))
 
 
 def sustained_time(fn, blocks=5, block_s=0.05, warmup=2):
