@@ -86,10 +86,10 @@ bool mpi_summed_format(const std::string& type);
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank.
 double mpi_median(double value);
 
-// The host probe, in GFLOP/s: every rank times the fp32 GEMM 512^3 (Eigen, one thread) sustained, in 5 blocks of at
-// least 50 ms (host_bench's sustained_gemm_flops: ranks that share a core get their fair share of it, not one slice
-// or several by chance), all at once after a barrier; the median over ranks, on every rank. Calibration takes it beside
-// its compute measurements and bitscale train around every run, so that validate can tell a host that drifted
+// The host probe, in GFLOP/s: every rank times the fp32 GEMM 512^3 (Eigen, one thread) sustained, in 5 blocks of
+// at least 50 ms (host_bench's sustained_gemm_flops: ranks that share a core get their fair share of it, not one
+// slice or several by chance), all at once after a barrier; the median over ranks, on every rank. Calibration takes
+// it beside its compute measurements and bitscale train around every run, so that validate can tell a host that drifted
 // from its calibration.
 double mpi_host_probe_gflops();
 

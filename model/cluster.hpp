@@ -79,7 +79,7 @@ struct ClusterProfile {
   double rank_skew = 0.0;
   // the host probe a CPU calibration took beside its layers' measurement (fp32 GEMM 512^3 sustained over 5 blocks
   // of at least 50 ms, every rank at once, median over ranks; a median of 9 single GEMMs in profiles before
-  // 2026-12-01's twelfth session), in GFLOP/s: the runs take the same probe, and their ratio is the host's speed
+  // commit 9d44696), in GFLOP/s: the runs take the same probe, and their ratio is the host's speed
   // against its calibration (validate). 0: not taken (the shipped profiles, older calibrations). [gpu] probe_gflops
   double probe_gflops = 0.0;
 

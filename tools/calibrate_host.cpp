@@ -30,11 +30,10 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.probe_gflops = r.probe_gflops();
   c.sources["gpu.probe_gflops"] =
       c.probe_gflops > 0
-          ? fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the median block) on every "
-                        "rank at once, median over ranks, "
-                        "taken just before each of the two measurements of the workloads' layers ({:.2f} and {:.2f} "
-                        "GFLOP/s), the faster kept as the layers' rates are; the runs take the same probe (validate's "
-                        "host speed); {}",
+          ? fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the median "
+                        "block) on every rank at once, median over ranks, taken just before each of the two "
+                        "measurements of the workloads' layers ({:.2f} and {:.2f} GFLOP/s), the faster kept as the "
+                        "layers' rates are; the runs take the same probe (validate's host speed); {}",
                         e.gemm_probe, r.probe_gflops_early, r.probe_gflops_late, command)
           : "not measured";
   c.sources["gpu.rank_skew"] =
