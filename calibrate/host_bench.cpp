@@ -51,31 +51,31 @@ double memcpy_bytes_per_s(std::size_t bytes, int runs) {
 }
 
 namespace {
+// C = A * B, n x n, in T: FLOP/s with the GEMM timed by `seconds_of` (median_seconds or sustained_seconds).
 template <typename T>
-double gemm_rate(int n, int runs) {
+double gemm_rate(int n, const std::function<double(const std::function<void()>&)>& seconds_of) {
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   const Matrix a = Matrix::Constant(n, n, T(0.5f)), b = Matrix::Constant(n, n, T(0.25f));
   Matrix c(n, n);
-  const double s = median_seconds(runs, [&] { c.noalias() = a * b; });
+  const double s = seconds_of([&] { c.noalias() = a * b; });
   return 2.0 * n * static_cast<double>(n) * n / s;
 }
 }  // namespace
 
 double sustained_gemm_flops(int n, int blocks, double block_s) {
   Eigen::setNbThreads(1);
-  using Matrix = Eigen::MatrixXf;
-  const Matrix a = Matrix::Constant(n, n, 0.5f), b = Matrix::Constant(n, n, 0.25f);
-  Matrix c(n, n);
-  const double s = sustained_seconds(blocks, block_s, [&] { c.noalias() = a * b; });
-  return 2.0 * n * static_cast<double>(n) * n / s;
+  return gemm_rate<float>(n, [&](const std::function<void()>& work) {
+    return sustained_seconds(blocks, block_s, work);
+  });
 }
 
 double gemm_flops(ComputePrecision p, int n, int runs) {
   Eigen::setNbThreads(1);
+  const auto median = [runs](const std::function<void()>& work) { return median_seconds(runs, work); };
   switch (p) {
-    case ComputePrecision::fp32: return gemm_rate<float>(n, runs);
-    case ComputePrecision::fp16: return gemm_rate<Eigen::half>(n, runs);
-    case ComputePrecision::bf16: return gemm_rate<Eigen::bfloat16>(n, runs);
+    case ComputePrecision::fp32: return gemm_rate<float>(n, median);
+    case ComputePrecision::fp16: return gemm_rate<Eigen::half>(n, median);
+    case ComputePrecision::bf16: return gemm_rate<Eigen::bfloat16>(n, median);
     default: break;
   }
   BITSCALE_CHECK(false) << "no CPU GEMM for " << name(p);
