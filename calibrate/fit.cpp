@@ -70,12 +70,6 @@ AlphaBetaFit finish(std::span<const double> bytes, std::span<const double> secon
   return fit;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
 Eigen::Vector2d huber_fit(std::span<const double> bytes, std::span<const double> seconds) {
   constexpr double kHuber = 1.345;
   std::vector<double> w(bytes.size(), 1.0);
@@ -86,7 +80,7 @@ Eigen::Vector2d huber_fit(std::span<const double> bytes, std::span<const double>
       r[k] = (x(0) + x(1) * bytes[k] - seconds[k]) / seconds[k];
       abs_r[k] = std::fabs(r[k]);
     }
-    const double scale = std::max(median(abs_r) / 0.6745, 1e-6);
+    const double scale = std::max(median_value(abs_r) / 0.6745, 1e-6);
     for (std::size_t k = 0; k < bytes.size(); ++k) {
       w[k] = abs_r[k] <= kHuber * scale ? 1.0 : kHuber * scale / abs_r[k];
     }
@@ -99,6 +93,13 @@ Eigen::Vector2d huber_fit(std::span<const double> bytes, std::span<const double>
 }
 
 }  // namespace
+
+double median_value(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
 
 AlphaBetaFit fit_alpha_beta(std::span<const double> bytes, std::span<const double> seconds) {
   check_points(bytes, seconds);

@@ -16,6 +16,10 @@
 
 namespace bitscale {
 
+// The median: the middle value, or the mean of the two middle values for an even count (as Python's
+// statistics.median); NaN for none. The engines' "median over ranks" (at 2 ranks: their mean).
+double median_value(std::vector<double> v);
+
 struct AlphaBetaFit {
   double alpha_s = 0;          // intercept
   double bytes_per_s = 0;      // 1 / slope

@@ -277,13 +277,20 @@ double mpi_median(double value) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   std::vector<double> all(static_cast<std::size_t>(size));
   MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
-  return median(all);
+  return median_value(all);
 }
 
-double mpi_host_probe_gflops() {
+std::vector<double> mpi_host_probe_ranks_gflops() {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
   MPI_Barrier(MPI_COMM_WORLD);
-  return mpi_median(sustained_gemm_flops(512, 5, 0.05) / 1e9);
+  const double mine = sustained_gemm_flops(512, 5, 0.05) / 1e9;
+  std::vector<double> all(static_cast<std::size_t>(size));
+  MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+  return all;
 }
+
+double mpi_host_probe_gflops() { return median_value(mpi_host_probe_ranks_gflops()); }
 
 std::vector<MpiTiming> time_mpi_collectives(const std::vector<CollectiveOp>& ops, const std::vector<std::string>& types,
                                             const std::vector<double>& sizes, int warmup, int iters,

@@ -83,15 +83,22 @@ Contention mpi_joint_contention(const std::function<void()>& compute_unit, doubl
 // Whether MPI sums `type` with the project's operation on a wire format's codes (fp16, bf16, fp8-e4m3, fp8-e5m2).
 bool mpi_summed_format(const std::string& type);
 
-// The median over ranks of a value every rank measured (each rank passes its own), on every rank.
+// The median over ranks of a value every rank measured (each rank passes its own), on every rank: median_value,
+// so at 2 ranks their mean. (Before 2026-12-01's fix it was the upper of the two middle values: at 2 ranks the
+// faster rank's rate, while the slower rank paces every collective.)
 double mpi_median(double value);
 
 // The host probe, in GFLOP/s: every rank times the fp32 GEMM 512^3 (Eigen, one thread) sustained, in 5 blocks of
 // at least 50 ms (host_bench's sustained_gemm_flops: ranks that share a core get their fair share of it, not one
-// slice or several by chance), all at once after a barrier; the median over ranks, on every rank. Calibration takes
-// it beside its compute measurements and bitscale train around every run, so that validate can tell a host that drifted
-// from its calibration.
+// slice or several by chance), all at once after a barrier; the median over ranks, on every rank. Calibration
+// takes it beside its compute measurements and bitscale train around every run, so that validate can tell a host
+// that drifted from its calibration.
 double mpi_host_probe_gflops();
+
+// The same probe, every rank's value (in rank order), on every rank: bitscale train logs them. (The slowest rank's
+// was tried as the probe, since the slowest rank paces every collective: on 2026-12-01 neither it nor the median
+// went with the run's step, docs/validation.md item 18.)
+std::vector<double> mpi_host_probe_ranks_gflops();
 
 // How much later than the mean rank the slowest finishes `work` started on every rank after a barrier:
 // max / mean - 1 of the ranks' times, the median of `rounds` rounds. On every rank.

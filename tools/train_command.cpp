@@ -16,6 +16,7 @@
 #include "tools/train_command.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -436,9 +437,11 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
                        "comm_s", "wait_s", "step_s")
         << std::flush;
   }
-  // the host's speed (mpi_host_probe_gflops, the probe calibration takes beside its layers), just before the first
-  // step and just after the last: a host that drifted from its calibration shows
-  const double probe_before = mpi_host_probe_gflops();
+  // the host's speed (mpi_host_probe_gflops, the probe calibration takes beside its layers: the median over
+  // ranks; the log shows every rank's), just before the first step and just after the last: a host that drifted
+  // from its calibration shows
+  const auto probes_before = mpi_host_probe_ranks_gflops();
+  const double probe_before = median_of(probes_before);
   MPI_Barrier(MPI_COMM_WORLD);
   EventLog log;
   if (!o.events.empty()) {
@@ -548,7 +551,8 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
     }
   }
 
-  const double probe_after = mpi_host_probe_gflops();
+  const auto probes_after = mpi_host_probe_ranks_gflops();
+  const double probe_after = median_of(probes_after);
 
   // replicas must hold the same weights: compare a checksum of their bits
   std::uint64_t h = 1469598103934665603ull;
@@ -594,8 +598,10 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   const std::size_t n = timed.size();
   const double median = median_of(timed);
   out << fmt::format("# median step {:.4f} s over {} steps after {} warm-up; loss {:.4f} -> {:.4f}; replicas agree; "
-                     "host GEMM {:.2f} GFLOP/s before, {:.2f} after; appended to {}\n",
-                     median, n, s.warmup, rows.front().loss, rows.back().loss, probe_before, probe_after, o.out);
+                     "host GEMM {:.2f} GFLOP/s before, {:.2f} after (the median over ranks; every rank: {:.2f} before, "
+                     "{:.2f} after); appended to {}\n",
+                     median, n, s.warmup, rows.front().loss, rows.back().loss, probe_before, probe_after,
+                     fmt::join(probes_before, " "), fmt::join(probes_after, " "), o.out);
   return 0;
 }
 

@@ -142,5 +142,15 @@ TEST(Fit, FractionWhileOverlappedSolvesTheContentionEquation) {
   EXPECT_DOUBLE_EQ(fraction_while_overlapped(1.0, 1.0, 0.0), 1.0);
 }
 
+TEST(Fit, MedianValueAveragesTheTwoMiddleValues) {
+  // two ranks' layer rates, 20 and 30 GFLOP/s: their mean (the upper of the two would be the faster rank's)
+  EXPECT_DOUBLE_EQ(median_value({30.0, 20.0}), 25.0);
+  // four ranks: the mean of the second and third, 2 and 3
+  EXPECT_DOUBLE_EQ(median_value({4.0, 1.0, 3.0, 2.0}), 2.5);
+  EXPECT_DOUBLE_EQ(median_value({3.0, 1.0, 2.0}), 2.0);
+  EXPECT_DOUBLE_EQ(median_value({7.0}), 7.0);
+  EXPECT_TRUE(std::isnan(median_value({})));
+}
+
 }  // namespace
 }  // namespace bitscale
