@@ -84,8 +84,7 @@ Contention mpi_joint_contention(const std::function<void()>& compute_unit, doubl
 bool mpi_summed_format(const std::string& type);
 
 // The median over ranks of a value every rank measured (each rank passes its own), on every rank: median_value,
-// so at 2 ranks their mean. (Before 2026-12-01's fix it was the upper of the two middle values: at 2 ranks the
-// faster rank's rate, while the slower rank paces every collective.)
+// so at 2 ranks their mean (not the faster rank's rate: the slower rank paces every collective).
 double mpi_median(double value);
 
 // The host probe, in GFLOP/s: every rank times the fp32 GEMM 512^3 (Eigen, one thread) sustained, in 5 blocks of

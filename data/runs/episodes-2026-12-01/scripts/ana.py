@@ -6,8 +6,8 @@ for f in sorted(glob.glob(os.path.join(BASE, 'probes', 'log-*.txt'))):
     t=open(f).read()
     m=re.search(r'median step ([\d.]+).*every rank: ([\d.]+) ([\d.]+) before, ([\d.]+) ([\d.]+) after',t)
     step=float(m.group(1)); b0,b1,a0,a1=map(float,m.group(2,3,4,5))
-    P=f.split('log-')[1].rsplit('-',1)[0]
-    ev=f.replace('log-','ev-').replace('.txt','.csv')
+    P=os.path.basename(f)[len('log-'):].rsplit('-',1)[0]
+    ev=os.path.join(os.path.dirname(f),os.path.basename(f).replace('log-','ev-').replace('.txt','.csv'))
     d=collections.defaultdict(dict)
     for r in csv.DictReader(open(ev)):
         if r['event']=='forward' and int(r['step'])>=3: d[int(r['step'])][int(r['rank'])]=float(r['end_s'])-float(r['start_s'])
