@@ -1,15 +1,34 @@
-import csv,sys,statistics as st,collections
-# per run: median over steps>=3 of per-rank event durations (summed by kind) 
-for f in sys.argv[1:]:
-    d=collections.defaultdict(lambda: collections.defaultdict(float))
-    for r in csv.DictReader(open(f)):
-        s=int(r['step'])
-        if s<3: continue
-        k=r['event']+('' if r['event'] in('forward','optimizer','wait') else r['index'])
-        d[(s,int(r['rank']))][k]+=float(r['end_s'])-float(r['start_s'])
-    keys=['forward','backward1','backward0','encode0','encode1','decode0','decode1','allreduce0','allreduce1','scale_allreduce0','scale_allreduce1','wait']
-    out=[]
+"""One run's phases from its --events CSV: for every kind of event (forward, each layer's backward, each bucket's
+encode, decode and collectives, wait), the median over the steps after warm-up (step >= 3) and over the ranks of
+its time per step, in ms. Run: python3 data/runs/episodes-2026-12-01/scripts/phase.py EVENTS.csv..."""
+import collections
+import csv
+import statistics as st
+import sys
+
+KEYS = ["forward", "backward1", "backward0", "encode0", "encode1", "decode0", "decode1", "allreduce0", "allreduce1",
+        "scale_allreduce0", "scale_allreduce1", "wait"]
+
+
+def phases(path, keys=KEYS):
+    """{kind: median ms per step} for the kinds in `keys` the run has."""
+    d = collections.defaultdict(lambda: collections.defaultdict(float))
+    for r in csv.DictReader(open(path)):
+        s = int(r["step"])
+        if s < 3:
+            continue
+        k = r["event"] + ("" if r["event"] in ("forward", "optimizer", "wait") else r["index"])
+        d[(s, int(r["rank"]))][k] += float(r["end_s"]) - float(r["start_s"])
+    out = {}
     for k in keys:
-        v=[1000*d[x][k] for x in d if k in d[x]]
-        if v: out.append(f"{k[:6]}{k[-1] if k[-1].isdigit() else ''} {st.median(v):5.1f}")
-    print(f.split('/')[-1][:22].ljust(22),' '.join(out))
+        v = [1000 * d[x][k] for x in d if k in d[x]]
+        if v:
+            out[k] = st.median(v)
+    return out
+
+
+if __name__ == "__main__":
+    for f in sys.argv[1:]:
+        p = phases(f)
+        print(f.split("/")[-1][:22].ljust(22),
+              " ".join(f"{k[:6]}{k[-1] if k[-1].isdigit() else ''} {v:5.1f}" for k, v in p.items()))
