@@ -252,42 +252,39 @@ std::string mpi_broadcast_text(const std::string& text) {
   return out;
 }
 
-double mpi_rank_skew(const std::function<void()>& work, int rounds) {
+namespace {
+// Every rank's `mine`, in rank order, on every rank.
+std::vector<double> every_rank(double mine) {
   int size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  std::vector<double> all(static_cast<std::size_t>(size)), skews;
+  std::vector<double> all(static_cast<std::size_t>(size));
+  MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+  return all;
+}
+}  // namespace
+
+double mpi_rank_skew(const std::function<void()>& work, int rounds) {
+  std::vector<double> skews;
   for (int r = 0; r < rounds; ++r) {
     MPI_Barrier(MPI_COMM_WORLD);
     const double start = MPI_Wtime();
     work();
-    const double mine = MPI_Wtime() - start;
-    MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    const auto all = every_rank(MPI_Wtime() - start);
     double sum = 0, top = 0;
     for (double t : all) {
       sum += t;
       top = std::max(top, t);
     }
-    skews.push_back(top / (sum / static_cast<double>(size)) - 1.0);
+    skews.push_back(top / (sum / static_cast<double>(all.size())) - 1.0);
   }
   return median(skews);
 }
 
-double mpi_median(double value) {
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  std::vector<double> all(static_cast<std::size_t>(size));
-  MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
-  return median_value(all);
-}
+double mpi_median(double value) { return median_value(every_rank(value)); }
 
 std::vector<double> mpi_host_probe_ranks_gflops() {
-  int size = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
   MPI_Barrier(MPI_COMM_WORLD);
-  const double mine = sustained_gemm_flops(512, 5, 0.05) / 1e9;
-  std::vector<double> all(static_cast<std::size_t>(size));
-  MPI_Allgather(&mine, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD);
-  return all;
+  return every_rank(sustained_gemm_flops(512, 5, 0.05) / 1e9);
 }
 
 double mpi_host_probe_gflops() { return median_value(mpi_host_probe_ranks_gflops()); }

@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "calibrate/fit.hpp"
 #include "kernels/input_error.hpp"
 #include "model/parse.hpp"
 
@@ -50,18 +51,11 @@ std::vector<std::string> split_csv_fields(std::string_view line) {
   return out;
 }
 
-double median_of(std::vector<double> v) {
-  if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double Run::median_step_s() const { return median_of(step_s); }
+double Run::median_step_s() const { return median_value(step_s); }
 double Run::host_gflops() const {
   return host_gflops_before > 0 && host_gflops_after > 0 ? std::sqrt(host_gflops_before * host_gflops_after) : 0.0;
 }
-double Run::median_compute_s() const { return median_of(compute_s); }
+double Run::median_compute_s() const { return median_value(compute_s); }
 
 std::string_view run_csv_header() { return kHeader; }
 

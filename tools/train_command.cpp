@@ -32,6 +32,7 @@
 #include <sstream>
 #include <thread>
 
+#include "calibrate/fit.hpp"
 #include "calibrate/host_bench.hpp"
 #include "calibrate/mpi_collectives.hpp"
 #include "kernels/codec.hpp"
@@ -441,7 +442,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   // ranks; the log shows every rank's), just before the first step and just after the last: a host that drifted
   // from its calibration shows
   const auto probes_before = mpi_host_probe_ranks_gflops();
-  const double probe_before = median_of(probes_before);
+  const double probe_before = median_value(probes_before);
   MPI_Barrier(MPI_COMM_WORLD);
   EventLog log;
   if (!o.events.empty()) {
@@ -552,7 +553,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   }
 
   const auto probes_after = mpi_host_probe_ranks_gflops();
-  const double probe_after = median_of(probes_after);
+  const double probe_after = median_value(probes_after);
 
   // replicas must hold the same weights: compare a checksum of their bits
   std::uint64_t h = 1469598103934665603ull;
@@ -596,7 +597,7 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
     if (r.step >= s.warmup) timed.push_back(r.step_s);
   }
   const std::size_t n = timed.size();
-  const double median = median_of(timed);
+  const double median = median_value(timed);
   out << fmt::format("# median step {:.4f} s over {} steps after {} warm-up; loss {:.4f} -> {:.4f}; replicas agree; "
                      "host GEMM {:.2f} GFLOP/s before, {:.2f} after (the median over ranks; every rank: {:.2f} before, "
                      "{:.2f} after); appended to {}\n",

@@ -23,6 +23,7 @@
 #include <optional>
 #include <sstream>
 
+#include "calibrate/fit.hpp"
 #include "kernels/input_error.hpp"
 #include "model/parse.hpp"
 #include "model/topology_collectives.hpp"
@@ -194,7 +195,7 @@ int run_published(const ValidateOptions& o, std::ostream& out) {
     out << fmt::format("{:<28} {:<10} {:>5} {:<25} {:>10.2f} {:>10.2f} {:>6.1f}%{}\n", k.id, k.cluster, k.gpus,
                        k.metric, k.published, predicted, 100 * error, k.note.empty() ? "" : "  (" + k.note + ")");
   }
-  out << fmt::format("# published cases: median error {:.1f}%, max {:.1f}% over {} cases\n", 100 * median_of(errors),
+  out << fmt::format("# published cases: median error {:.1f}%, max {:.1f}% over {} cases\n", 100 * median_value(errors),
                      100 * *std::max_element(errors.begin(), errors.end()), errors.size());
   return 0;
 }
@@ -336,14 +337,14 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     const double calibrated_gflops =
         calibrated.probe_gflops > 0 ? calibrated.probe_gflops : calibrated.peak_flops(ComputePrecision::fp32) / 1e9;
     if (!probes.empty() && calibrated_gflops > 0) {
-      row.host_speed = median_of(probes) / calibrated_gflops;
+      row.host_speed = median_value(probes) / calibrated_gflops;
       ++probed;
     }
     std::optional<ClusterProfile> at_speed;
     if (o.rescale_compute && std::isfinite(row.host_speed)) at_speed = at_host_speed(profile_for(r), row.host_speed);
     const ClusterProfile* scaled = at_speed ? &*at_speed : nullptr;
     auto p = predict(r, scaled);
-    row.measured_s = median_of(steps);
+    row.measured_s = median_value(steps);
     row.predicted_s = p.step_time_s;
     // the 90% interval from the profile's stated uncertainty (none stated: no interval)
     if (profile_for(r).uncertainty.stated()) {
@@ -352,7 +353,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
       row.high_s = p.step_time_high_s;
     }
     row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
-    row.measured_compute_s = median_of(computes);
+    row.measured_compute_s = median_value(computes);
     row.predicted_compute_s = p.compute_s;
     // an engine that does not time compute apart logs 0: no compute error then
     row.compute_error = row.measured_compute_s > 0
@@ -431,26 +432,26 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     if (sp) speedup_errors.push_back(row.speedup_error);
   }
   const double worst = *std::max_element(errors.begin(), errors.end());
-  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} {}\n", 100 * median_of(errors), 100 * worst,
+  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} {}\n", 100 * median_value(errors), 100 * worst,
                      errors.size(), unit);
   // and by engine, when the runs come from more than one
   std::map<std::string, std::vector<double>> by_engine;
   for (const auto& row : rows) by_engine[row.run->engine].push_back(row.error);
   if (by_engine.size() > 1) {
     for (const auto& [engine, e] : by_engine) {
-      out << fmt::format("#   {}: median {:.1f}%, max {:.1f}% over {} {}\n", engine, 100 * median_of(e),
+      out << fmt::format("#   {}: median {:.1f}%, max {:.1f}% over {} {}\n", engine, 100 * median_value(e),
                          100 * *std::max_element(e.begin(), e.end()), e.size(), unit);
     }
   }
   if (!compute_errors.empty()) {
     out << fmt::format("# compute alone: median error {:.1f}%, max {:.1f}% over {} {} that time it\n",
-                       100 * median_of(compute_errors),
+                       100 * median_value(compute_errors),
                        100 * *std::max_element(compute_errors.begin(), compute_errors.end()), compute_errors.size(),
                        unit);
   }
   if (!speedup_errors.empty()) {
     out << fmt::format("# speedup: median error {:.1f}%, max {:.1f}% over {} {} with a one-rank fp32 baseline\n",
-                       100 * median_of(speedup_errors),
+                       100 * median_value(speedup_errors),
                        100 * *std::max_element(speedup_errors.begin(), speedup_errors.end()), speedup_errors.size(),
                        unit);
   }
@@ -468,12 +469,12 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     const auto off = std::count_if(speeds.begin(), speeds.end(), [](double v) { return std::abs(v - 1) > 0.10; });
     out << fmt::format("# host speed in the runs (their GEMM probe over the calibration's): median {:.3f}, {:.3f} to {:.3f} "
                        "over {} {}; {} more than 10% off the calibration\n",
-                       median_of(speeds), *slowest, *fastest, speeds.size(), unit, off);
+                       median_value(speeds), *slowest, *fastest, speeds.size(), unit, off);
   }
   if (!o.csv.empty()) write_file_atomically(o.csv, csv.str(), "--csv");
-  if (100 * median_of(errors) > max_median) {
+  if (100 * median_value(errors) > max_median) {
     err << fmt::format("bitscale: validate: the median step-time error, {:.1f}%, is over --max-median-error {:g}%\n",
-                       100 * median_of(errors), max_median);
+                       100 * median_value(errors), max_median);
     return 1;
   }
   if (100 * worst > max_error) {

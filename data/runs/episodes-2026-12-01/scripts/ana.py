@@ -1,6 +1,9 @@
 import re,glob,math,statistics as st,csv,collections
 import os
+import sys
 BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # data/runs/episodes-2026-12-01
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from phase import corr  # noqa: E402
 rows=[]
 for f in sorted(glob.glob(os.path.join(BASE, 'probes', 'log-*.txt'))):
     t=open(f).read()
@@ -15,8 +18,6 @@ for f in sorted(glob.glob(os.path.join(BASE, 'probes', 'log-*.txt'))):
     gmin=math.sqrt(min(b0,b1)*min(a0,a1)); gmed=math.sqrt((b0+b1)/2*(a0+a1)/2)
     rows.append((P,step,gmin,gmed,fr,b0,b1,a0,a1))
 for r in sorted(rows): print("%-9s step %.4f probe min %.1f mean %.1f  fwd r1/r0 %.2f  (%.1f %.1f | %.1f %.1f)"%r)
-def corr(x,y):
-    mx,my=st.mean(x),st.mean(y); return sum((a-mx)*(b-my) for a,b in zip(x,y))/math.sqrt(sum((a-mx)**2 for a in x)*sum((b-my)**2 for b in y))
 for P in set(r[0] for r in rows):
     rr=[r for r in rows if r[0]==P]
     print(P,'corr(step, min probe) %.2f  corr(step, mean probe) %.2f  corr(step,|log fwd ratio|) %.2f'%(corr([r[1] for r in rr],[r[2] for r in rr]),corr([r[1] for r in rr],[r[3] for r in rr]),corr([r[1] for r in rr],[abs(math.log(r[4])) for r in rr])))

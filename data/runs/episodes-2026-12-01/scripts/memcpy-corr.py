@@ -6,13 +6,12 @@ import os
 import re
 import statistics as st
 
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from phase import corr  # noqa: E402
+
 BASE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def corr(x, y):
-    mx, my = st.mean(x), st.mean(y)
-    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / math.sqrt(
-        sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y))
 
 
 rows = {}

@@ -1,8 +1,10 @@
 """One run's phases from its --events CSV: for every kind of event (forward, each layer's backward, each bucket's
 encode, decode and collectives, wait), the median over the steps after warm-up (step >= 3) and over the ranks of
-its time per step, in ms. Run: python3 data/runs/episodes-2026-12-01/scripts/phase.py EVENTS.csv..."""
+its time per step, in ms. Run: python3 data/runs/episodes-2026-12-01/scripts/phase.py EVENTS.csv...
+The other scripts here import phases() and corr() from it."""
 import collections
 import csv
+import math
 import statistics as st
 import sys
 
@@ -25,6 +27,13 @@ def phases(path, keys=KEYS):
         if v:
             out[k] = st.median(v)
     return out
+
+
+def corr(x, y):
+    """Pearson's correlation of two equally long sequences."""
+    mx, my = st.mean(x), st.mean(y)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / math.sqrt(
+        sum((a - mx) ** 2 for a in x) * sum((b - my) ** 2 for b in y))
 
 
 if __name__ == "__main__":
