@@ -138,6 +138,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
     rates.layer_flops_per_s[key] = 3.0 * layer->forward_flops * static_cast<double>(batch) / l.number("seconds", 1e6);
   }
   for (const auto& t : table_array(r, "collective")) {
+    // one rank has nothing to sum with: a collective timed there is not a link's
+    if (scope.ranks == 1) throw InputError(path, t.field("op"), "", "a collective at ranks = 1 times no link (drop it)");
     t.only({"op", "type", "bytes", "median_s", "min_s", "max_s"});
     MpiTiming c;
     c.op = parse_collective_op(t.text("op"), t.field("op"));

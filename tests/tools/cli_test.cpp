@@ -637,6 +637,7 @@ seconds = 0.02
   const std::pair<std::string, std::string> cases[] = {
       {"ranks = 2", "ranks = 0"},
       {"nodes = 2", "nodes = 3"},
+      {"ranks = 2\nnodes = 2", "ranks = 1\nnodes = 1"},  // collectives at one rank (found by fuzz_engine_toml)
       {"layer = \"fc2\"", "layer = \"fc9\""},
       {"seconds = 0.02", "seconds = -1"},
       {"fp16 = 4e9", "fp17 = 4e9"},
