@@ -139,7 +139,9 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   }
   for (const auto& t : table_array(r, "collective")) {
     // one rank has nothing to sum with: a collective timed there is not a link's
-    if (scope.ranks == 1) throw InputError(path, t.field("op"), "", "a collective at ranks = 1 times no link (drop it)");
+    if (scope.ranks == 1) {
+      throw InputError(path, t.field("op"), "", "a collective at ranks = 1 times no link (drop it)");
+    }
     t.only({"op", "type", "bytes", "median_s", "min_s", "max_s"});
     MpiTiming c;
     c.op = parse_collective_op(t.text("op"), t.field("op"));

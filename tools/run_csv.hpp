@@ -31,7 +31,6 @@ std::vector<std::string_view> text_lines(std::string_view text);
 // The comma-separated fields of one line, unquoted (run CSVs and calibration measurements hold no quotes).
 std::vector<std::string> split_csv_fields(std::string_view line);
 
-
 // The columns every run CSV has, in order (runs written before 2026-12-01 lack the last two, the host probe,
 // and are read as not probed).
 std::string_view run_csv_header();

@@ -432,8 +432,8 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     if (sp) speedup_errors.push_back(row.speedup_error);
   }
   const double worst = *std::max_element(errors.begin(), errors.end());
-  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} {}\n", 100 * median_value(errors), 100 * worst,
-                     errors.size(), unit);
+  out << fmt::format("# step time: median error {:.1f}%, max {:.1f}% over {} {}\n", 100 * median_value(errors),
+                     100 * worst, errors.size(), unit);
   // and by engine, when the runs come from more than one
   std::map<std::string, std::vector<double>> by_engine;
   for (const auto& row : rows) by_engine[row.run->engine].push_back(row.error);
