@@ -70,13 +70,19 @@ void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barr
 // Contention as the timeline applies it (TaskGraph::contend): compute and one collective started together on
 // every rank, as a bucket is handed to the communication thread while the backward pass goes on. Each round
 // times `compute` (units of work, enough to outlast the collective) alone (t_c), the allreduce of `bytes` alone
-// (t_m), then both at once (t_c', t_m'). While both run (o = min(t_c', t_m')), the compute progresses at f_c of
-// its speed and the collective at f_m of its own, so t_c = f_c o + (t_c' - o) and t_m = f_m o + (t_m' - o).
-// The medians over rounds (>= 1), then over ranks, each in [0.01, 1]. On every rank. `type`: fp32 (MPI_SUM on
+// (t_m), then both at once: the compute thread posts the allreduce to a communication thread asleep on a condition
+// variable (as the trainer's) and computes (t_c', t_m' from the post). The post costs the compute thread the
+// launch l (the post to its next instruction: on shared cores the woken thread takes the poster's core for a
+// scheduler slice), during which the collective runs alone. For the rest of the overlap (o = min(t_c', t_m') - l)
+// the compute progresses at f_c of its speed and the collective at f_m of its own, so t_c = f_c o + (t_c' - l -
+// o) and t_m = l + f_m o + (t_m' - l - o). The fractions: the medians over rounds (>= 1), then over ranks, each
+// in [0.01, 1]; the launch: the mean over rounds (a slice lost in some rounds only), then the median over ranks.
+// On every rank. `type`: fp32 (MPI_SUM on
 // ones, in place), or a summed wire format (fp16, bf16, fp8-e4m3, fp8-e5m2: the trainer's sum of its codes, on
 // the codes of APS-scaled gradients, out of place).
 struct Contention {
   double compute_during_comm = 1, comm_during_compute = 1;
+  double launch_s = 0;
 };
 Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds,
                                 const std::string& type = "fp32");
@@ -100,7 +106,7 @@ double mpi_host_probe_gflops();
 std::vector<double> mpi_host_probe_ranks_gflops();
 
 // How much later than the mean rank the slowest finishes `work` started on every rank after a barrier:
-// max / mean - 1 of the ranks' times, the median of `rounds` rounds. On every rank.
-double mpi_rank_skew(const std::function<void()>& work, int rounds);
+// max / mean - 1 of the ranks' times, one value a round (`rounds` rounds, back to back). On every rank.
+std::vector<double> mpi_rank_skews(const std::function<void()>& work, int rounds);
 
 }  // namespace bitscale

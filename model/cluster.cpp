@@ -100,6 +100,9 @@ void ClusterProfile::validate() const {
   if (!(rank_skew >= 0) || rank_skew > 10) {
     throw InputError(source, "gpu.rank_skew", format_value(rank_skew), "must be in [0, 10]");
   }
+  if (!(comm_launch_s >= 0) || comm_launch_s > 1) {
+    throw InputError(source, "gpu.comm_launch_s", format_value(comm_launch_s), "must be in [0, 1] seconds");
+  }
   if (!(probe_gflops >= 0) || probe_gflops > 1e9) {
     throw InputError(source, "gpu.probe_gflops", format_value(probe_gflops), "must be in [0, 1e9] (0: not taken)");
   }
@@ -176,7 +179,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
 
   const auto gpu = r.table("gpu");
   gpu.only({"model", "memory_gib", "memory_reserved_gib", "hbm_gbyte_per_s", "codec_hbm_efficiency", "peak_tflops",
-            "compute_during_comm", "comm_during_compute", "rank_skew", "probe_gflops"});
+            "compute_during_comm", "comm_during_compute", "rank_skew", "comm_launch_s", "probe_gflops"});
   c.gpu_model = gpu.text("model");
   c.gpu_memory_gib = gpu.number("memory_gib", kMaxMemoryGib);
   c.memory_reserved_gib = gpu.number("memory_reserved_gib", kMaxMemoryGib, true);
@@ -185,6 +188,7 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   c.compute_during_comm = gpu.optional_number("compute_during_comm", 1.0).value_or(1.0);
   c.comm_during_compute = gpu.optional_number("comm_during_compute", 1.0).value_or(1.0);
   c.rank_skew = gpu.optional_number("rank_skew", 10.0, true).value_or(0.0);
+  c.comm_launch_s = gpu.optional_number("comm_launch_s", 1.0, true).value_or(0.0);
   c.probe_gflops = gpu.optional_number("probe_gflops", 1e9).value_or(0.0);
   const auto peak = gpu.table("peak_tflops");
   peak.only({"fp32", "tf32", "fp16", "bf16", "fp8"});
@@ -361,6 +365,7 @@ std::string to_toml(const ClusterProfile& c) {
   if (c.compute_during_comm < 1) put(gpu, c, "gpu", "compute_during_comm", c.compute_during_comm);
   if (c.comm_during_compute < 1) put(gpu, c, "gpu", "comm_during_compute", c.comm_during_compute);
   if (c.rank_skew > 0) put(gpu, c, "gpu", "rank_skew", c.rank_skew);
+  if (c.comm_launch_s > 0) put(gpu, c, "gpu", "comm_launch_s", c.comm_launch_s);
   if (c.probe_gflops > 0) put(gpu, c, "gpu", "probe_gflops", c.probe_gflops);
   toml::table peak;
   for (int p = 0; p < kComputePrecisionCount; ++p) {

@@ -77,6 +77,11 @@ struct ClusterProfile {
   // (E[max / median] - 1 over the ranks): each collective waits for it, so it paces the step. 0: ranks in step
   // (the shipped profiles); CPU ranks sharing cores calibrate it. [gpu] rank_skew, optional
   double rank_skew = 0.0;
+  // the compute time a CPU rank loses each time it hands a collective to its communication thread while that
+  // thread sleeps (on shared cores the woken thread, which spins in the collective, takes the poster's core for a
+  // scheduler slice), in seconds; the timeline charges it on the compute stream once per collective that finds
+  // the communication stream idle. 0: none (GPUs, the shipped profiles). [gpu] comm_launch_s, optional
+  double comm_launch_s = 0.0;
   // the host probe a CPU calibration took beside its layers' measurement (fp32 GEMM 512^3 sustained over 5 blocks
   // of at least 50 ms, every rank at once, median over ranks; a median of 9 single GEMMs in profiles before
   // commit 9d44696), in GFLOP/s: the runs take the same probe, and their ratio is the host's speed

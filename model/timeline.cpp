@@ -15,7 +15,7 @@ std::string_view name(Stream s) {
 
 std::string_view name(TaskKind k) {
   constexpr std::string_view kNames[] = {"forward", "backward",  "absmax", "scale allreduce", "encode",
-                                         "allreduce", "gather", "decode", "optimizer"};
+                                         "allreduce", "gather", "decode", "optimizer", "launch"};
   return kNames[static_cast<int>(k)];
 }
 
@@ -39,6 +39,12 @@ std::int32_t TaskGraph::add(const Task& t, std::span<const std::int32_t> deps) {
   tasks_.push_back(t);
   dep_offsets_.push_back(static_cast<std::int32_t>(deps_.size()));
   return id;
+}
+
+void TaskGraph::set_duration(std::int32_t id, double seconds) {
+  BITSCALE_CHECK(id >= 0 && static_cast<std::size_t>(id) < tasks_.size()) << "task " << id;
+  BITSCALE_CHECK(seconds >= 0) << "negative duration " << seconds;
+  tasks_[static_cast<std::size_t>(id)].duration_s = seconds;
 }
 
 void TaskGraph::schedule() {
@@ -150,7 +156,7 @@ std::pair<double, double> TaskGraph::contend(double compute_fraction, double com
     std::vector<std::pair<double, double>> compute, comm;
     for (const auto& t : tasks_) {
       if (t.end_s <= t.start_s) continue;
-      if (t.stream == Stream::compute) compute.emplace_back(t.start_s, t.end_s);
+      if (t.stream == Stream::compute && t.kind != TaskKind::launch) compute.emplace_back(t.start_s, t.end_s);
       if (t.stream == Stream::comm) comm.emplace_back(t.start_s, t.end_s);
     }
     std::sort(compute.begin(), compute.end());
@@ -158,7 +164,7 @@ std::pair<double, double> TaskGraph::contend(double compute_fraction, double com
     added = {0, 0};
     for (std::size_t id = 0; id < tasks_.size(); ++id) {
       auto& t = tasks_[id];
-      if (t.stream == Stream::compute) {
+      if (t.stream == Stream::compute && t.kind != TaskKind::launch) {
         t.duration_s = stretched(t.start_s, work[id], comm, compute_fraction);
         added.first += t.duration_s - work[id];
       } else if (t.stream == Stream::comm) {

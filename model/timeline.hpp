@@ -18,7 +18,10 @@ enum class Stream { compute, codec, comm };
 inline constexpr int kStreamCount = 3;
 std::string_view name(Stream s);
 
-enum class TaskKind { forward, backward, absmax, scale_allreduce, encode, allreduce, gather, decode, optimizer };
+// launch: the compute stream's time lost handing a collective to a communication thread that sleeps (CPU ranks on
+// shared cores, [gpu] comm_launch_s); it is itself the loss, so contention neither stretches it nor slows a
+// collective during it
+enum class TaskKind { forward, backward, absmax, scale_allreduce, encode, allreduce, gather, decode, optimizer, launch };
 std::string_view name(TaskKind k);
 
 struct Task {
@@ -38,9 +41,12 @@ class TaskGraph {
   std::int32_t add(const Task& t, std::span<const std::int32_t> deps);
   // Places every task: fills start_s and end_s.
   void schedule();
+  // Sets a task's duration (>= 0), for a schedule() to follow: a cost that depends on the schedule itself.
+  void set_duration(std::int32_t id, double seconds);
   // Contention between compute and communication (communication takes SMs on a GPU, cores on CPU ranks; compute
   // takes the cores a CPU rank's collective needs): compute-stream tasks run at `compute_fraction` of their speed
-  // while a communication task runs, communication tasks at `comm_fraction` while a compute-stream task runs.
+  // while a communication task runs, communication tasks at `comm_fraction` while a compute-stream task (other than a
+  // launch) runs.
   // Each task's duration becomes the time its work takes through the other stream's busy intervals of the last
   // schedule, and the graph is rescheduled; `rounds` times, as the intervals move with it. Returns the seconds
   // added to the compute stream and to the communication stream. Call after schedule().

@@ -18,7 +18,9 @@
 // - pipeline bubble. Codec kernel times come from the profile's codec rates (model/compute.hpp codec_seconds).
 // Contention (CPU ranks): compute runs at compute_during_comm of its speed while a collective runs and the
 // collective at comm_during_compute of its own while compute runs (TaskGraph::contend), the pair measured for the
-// wire format's collective where the profile has one ([contention.<format>]).
+// wire format's collective where the profile has one ([contention.<format>]). A collective that finds the
+// communication stream idle (its thread asleep) also costs the compute stream the profile's comm_launch_s when it
+// is handed over (a launch task; CPU ranks on shared cores lose a scheduler slice to the woken thread).
 //
 // Parallelism (gpus = data x tensor x pipeline; tensor ranks innermost, as Megatron-LM places them):
 //   tensor T     linear, attention, embedding, recurrent and conv layers hold 1/T of their parameters, FLOPs
@@ -257,6 +259,16 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   const std::int32_t last_backward = prev;
 
   std::vector<std::int32_t> finals, comm_tasks;  // every bucket's last task and its collective
+  // CPU ranks: handing a collective to the communication thread while it sleeps costs the compute stream the
+  // profile's launch (a compute-stream task beside the collective, after the same tasks; its length is set once the
+  // schedule shows which collectives find the communication stream idle)
+  const double launch_s = D > 1 ? c.comm_launch_s : 0.0;
+  std::vector<std::pair<std::int32_t, std::int32_t>> launches;  // (launch task, its collective)
+  const auto add_comm = [&](const Task& t, std::initializer_list<std::int32_t> deps) {
+    const auto id = g.add(t, deps);
+    if (launch_s > 0) launches.emplace_back(g.add({TaskKind::launch, Stream::compute, 0.0, -1, t.bucket, 0}, deps), id);
+    return id;
+  };
   double comm_buffers = 0;
   p.algorithm = "none";
   if (D > 1) {
@@ -272,10 +284,10 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       const double grad = 4.0 * static_cast<double>(vw.parameters());
       const Stream codec = s.codec_stream == CodecStream::own ? Stream::codec : Stream::compute;
       const auto absmax = g.add({TaskKind::absmax, codec, absmax_seconds(c, grad), -1, -1, 0}, {last_backward});
-      step_scale = g.add({TaskKind::scale_allreduce, Stream::comm,
-                          dp_costs.best_allreduce(4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
-                          -1, -1, 0},
-                         {absmax});
+      step_scale = add_comm({TaskKind::scale_allreduce, Stream::comm,
+                             dp_costs.best_allreduce(4.0 * static_cast<double>(vw.parameter_tensors())).seconds,
+                             -1, -1, 0},
+                            {absmax});
     }
     const Stream codec = s.codec_stream == CodecStream::own ? Stream::codec : Stream::compute;
     // collectives of the same size cost the same: most buckets share the cap's size
@@ -297,8 +309,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
       } else if (fmt.aps) {
         after = g.add({TaskKind::absmax, codec, absmax_seconds(c, bk.fp32_bytes), -1, bi, 0}, {after, extra});
         extra = after;
-        after = g.add({TaskKind::scale_allreduce, Stream::comm, dp_costs.best_allreduce(4.0).seconds, -1, bi, 0},
-                      {after});
+        after = add_comm({TaskKind::scale_allreduce, Stream::comm, dp_costs.best_allreduce(4.0).seconds, -1, bi, 0},
+                         {after});
       }
       if (compressed) {
         const double encode = codec_seconds(c, fmt.name, bk.fp32_bytes, wire, CodecDirection::encode);
@@ -317,8 +329,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
         // a format the library sums slower than fp32 (the link fit holds fp32's sums)
         if (!gathered) memo.seconds += reduction_seconds(c, fmt.name, payload, D);
       }
-      after = g.add({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
-                    {after, extra});
+      after = add_comm({gathered ? TaskKind::gather : TaskKind::allreduce, Stream::comm, memo.seconds, -1, bi, 0},
+                       {after, extra});
       comm_tasks.push_back(after);
       if (gathered) {
         const double decode_accumulate =
@@ -342,6 +354,35 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   finals.push_back(last_backward);
   const std::int32_t optimizer = g.add({TaskKind::optimizer, Stream::compute, optimizer_s, -1, -1, 1}, finals);
   g.schedule();
+  // launches: a collective that starts after the communication stream went idle (the first of the step, or one
+  // whose tasks before it end after the previous collective did) wakes the sleeping thread; one queued behind
+  // another does not. Charging them moves the schedule, so decided again until it holds (a few rounds at most)
+  double launched = 0;
+  for (int round = 0; round < 4 && !launches.empty(); ++round) {
+    std::vector<std::int32_t> comm_order;
+    for (std::size_t i = 0; i < g.tasks().size(); ++i) {
+      if (g.tasks()[i].stream == Stream::comm) comm_order.push_back(static_cast<std::int32_t>(i));
+    }
+    std::sort(comm_order.begin(), comm_order.end(), [&](auto a, auto b) { return g[a].start_s < g[b].start_s; });
+    std::vector<bool> wakes(g.tasks().size(), false);
+    double idle_from = -1;  // the end of the last collective so far
+    for (auto id : comm_order) {
+      wakes[static_cast<std::size_t>(id)] = g[id].start_s > idle_from;
+      idle_from = g[id].end_s;
+    }
+    bool changed = false;
+    launched = 0;
+    for (const auto& [launch, comm] : launches) {
+      const double d = wakes[static_cast<std::size_t>(comm)] ? launch_s : 0.0;
+      launched += d;
+      if (d != g[launch].duration_s) {
+        g.set_duration(launch, d);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    g.schedule();
+  }
   // contention: compute slowed while a collective runs and collectives while compute runs (the profile's measured
   // fractions for the wire format's collective, [contention.<format>], else [gpu]'s; 1 = none)
   double compute_stretch = 0;
@@ -374,7 +415,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     }
   }
   p.forward_s = fm * forward;
-  p.backward_s = fm * 2.0 * forward + compute_stretch;  // the stretch: backward kernels slowed by communication
+  // the stretch: backward kernels slowed by communication, and the compute time lost launching collectives
+  p.backward_s = fm * 2.0 * forward + compute_stretch + launched;
   p.optimizer_s = optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
   p.bubble_s = (fp - 1) * 3.0 * forward;

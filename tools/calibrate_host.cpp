@@ -27,6 +27,7 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.compute_during_comm = r.compute_during_comm;
   c.comm_during_compute = r.comm_during_compute;
   c.rank_skew = r.rank_skew;
+  c.comm_launch_s = r.comm_launch_s;
   c.probe_gflops = r.probe_gflops();
   c.sources["gpu.probe_gflops"] =
       c.probe_gflops > 0
@@ -38,23 +39,33 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
           : "not measured";
   c.sources["gpu.rank_skew"] =
       r.contention ? "the slowest rank's time over the mean of every rank's for three passes of " + e.kernels +
-                         " linear layer 1024 -> 1024 started together after a barrier, minus 1, median of 9 rounds; " +
+                         " linear layer 1024 -> 1024 started together after a barrier, minus 1, median of 9 rounds" +
+                         e.rank_skew_rounds + "; " +
                          command
                    : "not measured (one rank): none";
   const std::string none = "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
   const std::string joint =
-      e.kernels + " linear layer 1024 -> 1024 (256 samples) and one " + e.comm_load +
+      e.kernels + " linear layer 1024 -> 1024 (" + std::to_string(e.contention_samples) + " samples) and one " +
+      e.comm_load +
       " started together on every rank, each also timed alone in the same round; while both run (o, the shorter "
       "of the two together) each goes at a fraction of its own speed: alone = fraction x o + (together - o); median "
-      "of 5 rounds, then over ranks; " + command;
+      "of " + std::to_string(e.contention_rounds) + " rounds, then over ranks; " + command;
   c.sources["gpu.comm_during_compute"] = r.contention ? "the allreduce's fraction: " + joint : none;
   c.sources["gpu.compute_during_comm"] = r.contention ? "the linear layer's fraction: " + joint : none;
+  if (r.comm_launch_s > 0) {
+    c.sources["gpu.comm_launch_s"] =
+        "in the same rounds, the compute thread's time from posting the allreduce to a communication thread asleep "
+        "on a condition variable to its next instruction (the fractions above are of the overlap after it, o "
+        "less the launch); the mean over rounds (a scheduler slice lost in some, none in others), then the median "
+        "over ranks; " + command;
+  }
   for (const auto& [format, pair] : r.contention_by_format) {
     c.contention_by_format[format] = pair;
     const std::string load = fmt::format(fmt::runtime(e.format_comm_load), format);
     c.sources["contention." + format] =
         "as [gpu] compute_during_comm and comm_during_compute, with one " + load + " instead: " + e.kernels +
-        " linear layer 1024 -> 1024 (256 samples) and the allreduce started together on every rank, each also timed "
+        " linear layer 1024 -> 1024 (" + std::to_string(e.contention_samples) +
+        " samples) and the allreduce started together on every rank, each also timed "
         "alone in the same round; median of 5 rounds, then over ranks; " + command;
   }
   const double gemm32 = r.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)];
@@ -130,6 +141,10 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
     out << fmt::format("  linear 1024x1024 and an allreduce of 2 MiB started together: the linear at {:.3f} of its rate "
                        "alone, the allreduce at {:.3f} of its speed alone\n",
                        r.compute_during_comm, r.comm_during_compute);
+    if (r.comm_launch_s > 0) {
+      out << fmt::format("  posting the allreduce to the sleeping communication thread took the compute thread {:.3f} ms\n",
+                         1e3 * r.comm_launch_s);
+    }
     for (const auto& [format, pair] : r.contention_by_format) {
       out << fmt::format("  the same with an allreduce of {}: the linear at {:.3f}, the allreduce at {:.3f}\n", format,
                          pair.compute_during_comm, pair.comm_during_compute);

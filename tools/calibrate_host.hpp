@@ -29,6 +29,9 @@ struct HostRates {
   bool contention = false;                                       // the two fractions below were measured
   double compute_during_comm = 1, comm_during_compute = 1;
   double rank_skew = 0;  // measured with the contention (ranks > 1)
+  // the compute thread's time lost handing a collective to a sleeping communication thread (mpi_joint_contention's
+  // launch), measured with the contention; 0: not measured
+  double comm_launch_s = 0;
   // the same two fractions with a wire format's allreduce instead of fp32's, where measured -> [contention.<format>]
   std::map<std::string, ClusterProfile::Contention> contention_by_format;
   std::map<std::string, double> codec_bytes_per_s;   // by wire format, read + written, both directions together
@@ -58,6 +61,9 @@ struct HostEngine {
   std::string format_comm_load;  // the same for contention_by_format, "{}" where the format's name goes
   std::string layer_timing;   // how the workloads' layers were timed ("median of 5 after a warm-up" if empty)
   std::string gemm_probe;     // whose GEMM the host probe times ("Eigen's, one thread")
+  int contention_rounds = 5;  // rounds of the fp32 contention pair (each format's: 5)
+  int contention_samples = 256;  // the batch of the linear layer the contention rounds time
+  std::string rank_skew_rounds = "";  // when the rank skew's rounds ran, if not back to back (" in three blocks ...")
 };
 
 struct HostScope {

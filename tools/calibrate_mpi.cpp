@@ -39,6 +39,9 @@ std::optional<std::string> profile_for_gpu(const std::string& gpu);
 
 namespace {
 
+// the batch of the linear layer 1024 -> 1024 that the contention rounds time beside the allreduce
+constexpr int kContentionSamples = 32;
+
 struct MpiPlan {
   std::string backend;  // mpi or gloo
   std::vector<double> sizes;
@@ -147,23 +150,38 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   r.conv_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
   // contention: the linear layer and one 2 MiB allreduce on every rank's second thread started together (each
   // also timed alone in the same round), as a bucket's collective starts while the backward pass goes on (a
-  // communication thread takes a core, as the trainer's does)
+  // communication thread takes a core, as the trainer's does); 15 rounds with fp32, whose launch (a scheduler
+  // slice lost in some rounds, none in others) is the profile's. The layer on 32 samples (a pass of a few
+  // milliseconds): the compute then outlasts the collective by little, and the host's own drift between the
+  // compute alone and the compute beside the collective weighs less in the fraction (it counts tc / o times: at
+  // 5 Gbit/s with 256 samples, 2 passes of 137 ms against an overlap of 15 ms, the rounds' fractions spread from
+  // 0.01 to 1 and their quartiles 0.47-0.91; with 32 samples 0.46-0.64)
   r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
+  // the rank skew in three blocks of 3 rounds, seconds apart (after the contention, after each format's, after
+  // the codecs), their 9 rounds' median: the host's speed moves within a second or two (docs/validation.md item
+  // 19), and 9 rounds back to back (2-3 s) could all fall in one episode of a slow core
+  std::vector<double> skews;
+  const auto skew_block = [&] {
+    const auto block = mpi_rank_skews([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 3);
+    skews.insert(skews.end(), block.begin(), block.end());
+  };
   if (r.contention) {
-    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5);
+    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), 2 << 20, 15);
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;
-    r.rank_skew = std::clamp(mpi_rank_skew([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 9), 0.0, 10.0);
+    r.comm_launch_s = both.launch_s;
+    skew_block();
     // the same with the allreduce of every summed wire format the calibration times (the trainer's sum of its
     // codes: a CPU rank spends more time in it than in MPI's fp32 sum, and compute and it slow each other more)
     if (plan.backend == "mpi") {
       for (const auto& t : plan.types) {
         if (!mpi_summed_format(t)) continue;
         if (root) out << "# contention with an allreduce of 2 MiB of " << t << "\n" << std::flush;
-        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], 256), 2 << 20, 5, t);
+        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), 2 << 20, 5, t);
         r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
       }
     }
+    skew_block();
   }
   // the codecs on the values they will encode: the named workloads' own gradients (one pass at initialisation,
   // repeated to 2^22 values), else gradient-like values; fp8's encode runs 1.5x longer on the latter
@@ -187,6 +205,10 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     // and each direction alone: a gathered bucket is decoded p - 1 times for one encode
     r.codec_encode_bytes_per_s[f.name] = mpi_median(rate.encode_bytes_per_s);
     r.codec_decode_bytes_per_s[f.name] = mpi_median(rate.decode_bytes_per_s);
+  }
+  if (r.contention) {
+    skew_block();
+    r.rank_skew = std::clamp(median_value(skews), 0.0, 10.0);  // every rank holds the same 9 values
   }
   // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
@@ -218,12 +240,16 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                     : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
-      .comm_load = "allreduce of 2 MiB (fp32)",
+      .comm_load = "allreduce of 2 MiB (fp32) posted to a communication thread asleep until woken",
       .format_comm_load = "allreduce of 2 MiB of {} codes (APS-scaled gradient-like values, summed in the format as "
                           "bitscale train sums them)",
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
                       "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
       .gemm_probe = "Eigen's (one thread)",
+      .contention_rounds = 15,
+      .contention_samples = kContentionSamples,
+      .rank_skew_rounds = " in three blocks of 3, seconds apart (after the contention, after each wire format's, "
+                          "after the codecs)",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),

@@ -232,6 +232,7 @@ std::string timeline_svg(const Prediction& p) {
       case TaskKind::scale_allreduce: return "#b279a2";
       case TaskKind::allreduce: return "#9d755d";
       case TaskKind::gather: return "#bab0ac";
+      case TaskKind::launch: return "#3b3b3b";
     }
     return "#000000";
   };
@@ -275,8 +276,15 @@ std::string timeline_svg(const Prediction& p) {
   o << fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">time from the start of the step (ms)</text>\n",
                    kLeft + pw / 2, axis + 36);
   double lx = kLeft;
+  // the kinds this step holds, in a fixed order
+  std::vector<TaskKind> legend;
   for (auto k : {TaskKind::forward, TaskKind::backward, TaskKind::encode, TaskKind::allreduce, TaskKind::gather,
-                 TaskKind::decode, TaskKind::scale_allreduce, TaskKind::optimizer}) {
+                 TaskKind::decode, TaskKind::scale_allreduce, TaskKind::optimizer, TaskKind::launch}) {
+    if (std::any_of(tasks.begin(), tasks.end(), [k](const Task& t) { return t.kind == k && t.end_s > t.start_s; })) {
+      legend.push_back(k);
+    }
+  }
+  for (auto k : legend) {
     o << fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", lx, axis + 48,
                      colour(k));
     o << fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", lx + 16, axis + 58, name(k));

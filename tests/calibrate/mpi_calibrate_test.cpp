@@ -53,6 +53,12 @@ TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
   EXPECT_EQ(c.collective_library, "mpi");
   EXPECT_GT(c.intra_node_gbps, 0);
   EXPECT_GT(c.peak_tflops[0], 0);
+  // two ranks: the launch of a collective on the sleeping communication thread, with the contention pair (at least
+  // a notify's microseconds, at most a few scheduler slices of a few milliseconds each)
+  EXPECT_GT(c.comm_launch_s, 1e-7);
+  EXPECT_LT(c.comm_launch_s, 0.05);
+  EXPECT_FALSE(c.sources.at("gpu.comm_launch_s").empty());
+  EXPECT_NE(log.find("posting the allreduce to the sleeping communication thread took"), std::string::npos) << log;
   std::ifstream csv(dir / "loopback.csv");
   std::string line;
   std::getline(csv, line);

@@ -94,6 +94,9 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"[node]", "[reductions]\nfp16 = 0\n[node]", "reductions.fp16 = '0': must be > 0"},
       {"memory_gib = 80", "memory_gib = 80\nrank_skew = -0.5", "gpu.rank_skew = '-0.5'"},
       {"memory_gib = 80", "memory_gib = 80\nrank_skew = 11", "gpu.rank_skew = '11'"},
+      {"memory_gib = 80", "memory_gib = 80\ncomm_launch_s = -0.001", "gpu.comm_launch_s = '-0.001'"},
+      {"memory_gib = 80", "memory_gib = 80\ncomm_launch_s = 2", "gpu.comm_launch_s = '2'"},
+      {"memory_gib = 80", "memory_gib = 80\ncomm_launch_s = nan", "gpu.comm_launch_s"},
       {"[node]", "[reductions]\nfp17 = 0.5\n[node]", "reductions.fp17"},
       {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
       {"[node]", "[codec_decode]\ndettmers8 = 0\n[node]", "codec_decode.dettmers8 = '0': must be > 0"},
@@ -145,6 +148,8 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.reduction_gbyte_per_s["fp16"] = 0.125;
     c.rank_skew = 0.0625;
     c.sources["gpu.rank_skew"] = "test: ranks out of step";
+    c.comm_launch_s = 0.00375;
+    c.sources["gpu.comm_launch_s"] = "test: a scheduler slice per wake-up";
     c.sources["reductions"] = "test: a slow fp16 sum";
     c.codec_encode_gbyte_per_s["dettmers8"] = 1.25;
     c.codec_decode_gbyte_per_s["dettmers8"] = 10.5;
@@ -177,6 +182,7 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.codec_encode_gbyte_per_s, c.codec_encode_gbyte_per_s);
     EXPECT_EQ(back.codec_decode_gbyte_per_s, c.codec_decode_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);
+    EXPECT_EQ(back.comm_launch_s, 0.00375);
     ASSERT_EQ(back.contention_by_format.size(), 2u);
     EXPECT_EQ(back.contention_for("fp16").compute_during_comm, 0.25);
     EXPECT_EQ(back.contention_for("fp16").comm_during_compute, 0.375);

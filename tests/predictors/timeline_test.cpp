@@ -88,6 +88,70 @@ TEST(TaskGraph, ComputeSlowsWhileCommunicationRuns) {
   EXPECT_DOUBLE_EQ(more.second, 4.0);
 }
 
+// A launch is itself the compute stream's loss: contention neither stretches it nor slows a collective during it.
+TEST(TaskGraph, ALaunchIsNeitherStretchedNorSlowsTheCollective) {
+  TaskGraph g;
+  const auto launch = g.add({TaskKind::launch, Stream::compute, 1.0, -1, 0, 0}, {});
+  const auto comm = g.add({TaskKind::allreduce, Stream::comm, 2.0, -1, 0, 0}, {});
+  g.schedule();
+  const auto added = g.contend(0.5, 0.5);
+  EXPECT_DOUBLE_EQ(added.first, 0.0);
+  EXPECT_DOUBLE_EQ(added.second, 0.0);
+  EXPECT_DOUBLE_EQ(g[launch].end_s, 1.0);
+  EXPECT_DOUBLE_EQ(g[comm].end_s, 2.0);
+
+  // with a backward task after the launch (one round, by hand): launch [0, 1), backward of 4 s from 1, the
+  // collective of 4 s from 0. The backward runs at half speed under the collective until 4 (1.5 s of work in 3 s),
+  // then alone: ends at 6.5. The collective runs alone during the launch (1 s of work), at half speed under the
+  // backward from 1 to 5 (2 s of work), then alone for the last 1 s: ends at 6
+  TaskGraph h;
+  const auto l = h.add({TaskKind::launch, Stream::compute, 1.0, -1, 0, 0}, {});
+  const auto b = h.add({TaskKind::backward, Stream::compute, 4.0, 0, -1, 1}, {});
+  const auto c = h.add({TaskKind::allreduce, Stream::comm, 4.0, -1, 0, 0}, {});
+  h.schedule();
+  EXPECT_DOUBLE_EQ(h[b].start_s, 1.0);
+  h.contend(0.5, 0.5, 1);
+  EXPECT_DOUBLE_EQ(h[l].end_s, 1.0);
+  EXPECT_DOUBLE_EQ(h[b].end_s, 6.5);
+  EXPECT_DOUBLE_EQ(h[c].end_s, 6.0);
+}
+
+// [gpu] comm_launch_s: each collective that finds the communication stream idle costs the compute stream the launch
+TEST(Timeline, ALaunchPerCollectiveThatWakesTheCommunicationThread) {
+  const auto w = find_workload("resnet50");
+  // links so fast that every collective ends before the next bucket is ready: each one wakes the thread, and
+  // each launch delays the rest of the backward pass; the last one runs before the optimizer
+  auto fast = find_cluster("dgx-a100");
+  fast.intra_node_gbps = 1e12;
+  fast.nic_gbps = 1e12;
+  fast.intra_node_latency_us = 0;
+  fast.inter_node_latency_us = 0;
+  auto fast_launch = fast;
+  fast_launch.comm_launch_s = 0.002;
+  const auto p0 = make_predictor("timeline")->predict(scenario(w, fast, 64, "fp32"));
+  const auto p1 = make_predictor("timeline")->predict(scenario(w, fast_launch, 64, "fp32"));
+  ASSERT_GE(p0.buckets, 2);
+  const double launches = static_cast<double>(p0.buckets) * 0.002;
+  EXPECT_NEAR(p1.step_time_s, p0.step_time_s + launches, 1e-9);
+  EXPECT_NEAR(p1.backward_s, p0.backward_s + launches, 1e-12);
+  EXPECT_DOUBLE_EQ(p1.forward_s, p0.forward_s);
+  // one GPU launches nothing
+  EXPECT_DOUBLE_EQ(make_predictor("timeline")->predict(scenario(w, fast_launch, 1, "fp32")).step_time_s,
+                   make_predictor("timeline")->predict(scenario(w, fast, 1, "fp32")).step_time_s);
+
+  // a network so slow that every later bucket queues behind the first collective: only the first wakes the
+  // thread; its launch comes after the bucket is ready, so the collectives and the step do not move
+  auto slow = find_cluster("dgx-a100");
+  slow.nic_gbps = 0.1;
+  auto slow_launch = slow;
+  slow_launch.comm_launch_s = 0.002;
+  const auto q0 = make_predictor("timeline")->predict(scenario(w, slow, 64, "fp32"));
+  const auto q1 = make_predictor("timeline")->predict(scenario(w, slow_launch, 64, "fp32"));
+  ASSERT_GT(q0.comm_s, 10 * q0.compute_s);  // communication-bound: the buckets queue
+  EXPECT_NEAR(q1.step_time_s, q0.step_time_s, 1e-12 * q0.step_time_s);
+  EXPECT_NEAR(q1.backward_s, q0.backward_s + 0.002, 1e-12);
+}
+
 TEST(Timeline, ContentionSlowsOnlyTheOverlappedCompute) {
   const auto w = find_workload("resnet50");
   auto c = find_cluster("dgx-a100");
