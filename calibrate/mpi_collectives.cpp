@@ -192,7 +192,7 @@ Contention mpi_joint_contention(const std::function<void()>& compute_unit, doubl
       {
         std::unique_lock lock(m);
         cv.wait(lock, [&] { return posted || stop; });
-        if (stop) return;
+        if (!posted) return;  // a post made before the stop still runs: every rank's collective must happen
         posted = false;
       }
       allreduce();
@@ -245,7 +245,7 @@ Contention mpi_joint_contention(const std::function<void()>& compute_unit, doubl
       // during the launch the collective ran alone; the fractions hold for the rest of the overlap
       const double o = std::min(tc_both, tm_b);
       const double rest = std::max(o - l, 0.0);
-      launch.push_back(std::min(l, o));
+      launch.push_back(l);  // lost whole, even where the collective ended inside it
       fc.push_back(fraction_while_overlapped(tc, tc_both - l, rest));
       fm.push_back(fraction_while_overlapped(std::max(tm - l, 0.0), tm_b - l, rest));
     }

@@ -356,7 +356,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   g.schedule();
   // launches: a collective that starts after the communication stream went idle (the first of the step, or one
   // whose tasks before it end after the previous collective did) wakes the sleeping thread; one queued behind
-  // another does not. Charging them moves the schedule, so decided again until it holds (a few rounds at most)
+  // another does not. Charging them moves the schedule, so decided again until it holds (4 rounds at most: the
+  // set of waking collectives only grows). Decided on the schedule before contention, and not again after it
   double launched = 0;
   for (int round = 0; round < 4 && !launches.empty(); ++round) {
     std::vector<std::int32_t> comm_order;

@@ -47,9 +47,12 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   const std::string joint =
       e.kernels + " linear layer 1024 -> 1024 (" + std::to_string(e.contention_samples) + " samples) and one " +
       e.comm_load +
+      (r.comm_launch_s > 0 ? " posted to a communication thread asleep until woken" : "") +
       " started together on every rank, each also timed alone in the same round; while both run (o, the shorter "
-      "of the two together) each goes at a fraction of its own speed: alone = fraction x o + (together - o); median "
-      "of " + std::to_string(e.contention_rounds) + " rounds, then over ranks; " + command;
+      "of the two together" +
+      (r.comm_launch_s > 0 ? " less the launch, [gpu] comm_launch_s, during which the allreduce ran alone" : "") +
+      ") each goes at a fraction of its own speed: alone = fraction x o + (together - o); median of " +
+      std::to_string(e.contention_rounds) + " rounds, then over ranks; " + command;
   c.sources["gpu.comm_during_compute"] = r.contention ? "the allreduce's fraction: " + joint : none;
   c.sources["gpu.compute_during_comm"] = r.contention ? "the linear layer's fraction: " + joint : none;
   if (r.comm_launch_s > 0) {

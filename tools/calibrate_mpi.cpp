@@ -240,7 +240,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                     : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
-      .comm_load = "allreduce of 2 MiB (fp32) posted to a communication thread asleep until woken",
+      .comm_load = "allreduce of 2 MiB (fp32)",
       .format_comm_load = "allreduce of 2 MiB of {} codes (APS-scaled gradient-like values, summed in the format as "
                           "bitscale train sums them)",
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
@@ -248,8 +248,8 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
       .gemm_probe = "Eigen's (one thread)",
       .contention_rounds = 15,
       .contention_samples = kContentionSamples,
-      .rank_skew_rounds = " in three blocks of 3, seconds apart (after the contention, after each wire format's, "
-                          "after the codecs)",
+      .rank_skew_rounds = " in three blocks of 3 (after the contention, after each wire format's contention where "
+                          "measured, after the codecs)",
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),
