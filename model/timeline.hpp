@@ -21,7 +21,9 @@ std::string_view name(Stream s);
 // launch: the compute stream's time lost handing a collective to a communication thread that sleeps (CPU ranks on
 // shared cores, [gpu] comm_launch_s); it is itself the loss, so contention neither stretches it nor slows a
 // collective during it
-enum class TaskKind { forward, backward, absmax, scale_allreduce, encode, allreduce, gather, decode, optimizer, launch };
+enum class TaskKind {
+  forward, backward, absmax, scale_allreduce, encode, allreduce, gather, decode, optimizer, launch
+};
 std::string_view name(TaskKind k);
 
 struct Task {

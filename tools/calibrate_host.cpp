@@ -145,7 +145,8 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
                        "alone, the allreduce at {:.3f} of its speed alone\n",
                        r.compute_during_comm, r.comm_during_compute);
     if (r.comm_launch_s > 0) {
-      out << fmt::format("  posting the allreduce to the sleeping communication thread took the compute thread {:.3f} ms\n",
+      out << fmt::format("  posting the allreduce to the sleeping communication thread took the compute thread "
+                         "{:.3f} ms\n",
                          1e3 * r.comm_launch_s);
     }
     for (const auto& [format, pair] : r.contention_by_format) {
