@@ -357,25 +357,17 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   // launches: a collective that starts after the communication stream went idle (the first of the step, or one
   // whose tasks before it end after the previous collective did) wakes the sleeping thread; one queued behind
   // another does not. Charging them moves the schedule, so decided again until it holds (4 rounds at most: the
-  // set of waking collectives only grows). Decided on the schedule before contention, and not again after it
-  double launched = 0;
+  // set of waking collectives only grows). Decided on the schedule before contention, and not again after it.
+  // Every collective has its launch task (add_comm), so the launches in the order their collectives start are the
+  // communication stream's order
   for (int round = 0; round < 4 && !launches.empty(); ++round) {
-    std::vector<std::int32_t> comm_order;
-    for (std::size_t i = 0; i < g.tasks().size(); ++i) {
-      if (g.tasks()[i].stream == Stream::comm) comm_order.push_back(static_cast<std::int32_t>(i));
-    }
-    std::sort(comm_order.begin(), comm_order.end(), [&](auto a, auto b) { return g[a].start_s < g[b].start_s; });
-    std::vector<bool> wakes(g.tasks().size(), false);
+    std::sort(launches.begin(), launches.end(),
+              [&](const auto& a, const auto& b) { return g[a.second].start_s < g[b.second].start_s; });
     double idle_from = -1;  // the end of the last collective so far
-    for (auto id : comm_order) {
-      wakes[static_cast<std::size_t>(id)] = g[id].start_s > idle_from;
-      idle_from = g[id].end_s;
-    }
     bool changed = false;
-    launched = 0;
     for (const auto& [launch, comm] : launches) {
-      const double d = wakes[static_cast<std::size_t>(comm)] ? launch_s : 0.0;
-      launched += d;
+      const double d = g[comm].start_s > idle_from ? launch_s : 0.0;
+      idle_from = g[comm].end_s;
       if (d != g[launch].duration_s) {
         g.set_duration(launch, d);
         changed = true;
@@ -384,6 +376,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     if (!changed) break;
     g.schedule();
   }
+  double launched = 0;
+  for (const auto& [launch, comm] : launches) launched += g[launch].duration_s;
   // contention: compute slowed while a collective runs and collectives while compute runs (the profile's measured
   // fractions for the wire format's collective, [contention.<format>], else [gpu]'s; 1 = none)
   double compute_stretch = 0;
