@@ -515,7 +515,17 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   // fits: every op and type; allreduce fp32 (Gloo: its ring) sets the links
   const auto fits = fit_series(timings, plan.backend == "gloo" ? "fp32/ring" : "fp32", world.size, world.nodes,
                                plan.max_error, command, c, out, err);
-  if (fits.links_failed) return 1;
+  if (fits.links_failed) {
+    // a resumed run would fit the same rows again: the partial file goes, and the next run measures afresh
+    if (!partial.empty()) {
+      std::error_code ec;
+      if (std::filesystem::remove(partial, ec)) {
+        err << fmt::format("bitscale: {} removed: its sizes fit no line, a run with --resume would not either\n",
+                           partial);
+      }
+    }
+    return 1;
+  }
   const int code = finish_profile(c, fits.ok, o, out, err, {{measurements_csv_path(o.out), fits.csv}});
   if (code == 0 && !partial.empty()) {
     std::error_code ec;
