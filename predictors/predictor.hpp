@@ -73,6 +73,9 @@ struct Prediction {
   double bandwidth_gbps = 0;  // inter-node per GPU
   double bucket_bytes = 0;
   double step_time_s = 0, compute_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0;
+  // in backward_s (timeline predictor, CPU ranks): the backward kernels' time lost running beside collectives, and
+  // the compute stream's time lost launching them (handing a collective to a sleeping communication thread)
+  double contention_s = 0, launch_s = 0;
   double comm_s = 0, exposed_comm_s = 0, codec_s = 0;
   double step_time_no_overlap_s = 0, step_time_perfect_overlap_s = 0;
   double wire_bytes_per_step = 0;  // bytes each GPU hands to the collectives per step

@@ -412,6 +412,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   p.forward_s = fm * forward;
   // the stretch: backward kernels slowed by communication, and the compute time lost launching collectives
   p.backward_s = fm * 2.0 * forward + compute_stretch + launched;
+  p.contention_s = compute_stretch;
+  p.launch_s = launched;
   p.optimizer_s = optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
   p.bubble_s = (fp - 1) * 3.0 * forward;

@@ -421,8 +421,11 @@ std::string explain(const Grid& g, const Prediction& p) {
   }
   o << fmt::format("(roofline at {} peak {:g} TFLOP/s, {:g} GB/s memory)\n", name(compute),
                    cluster.peak_tflops[static_cast<std::size_t>(compute)], cluster.hbm_gbyte_per_s);
-  o << fmt::format("  step        compute {:.3f} ms = forward {:.3f} + backward {:.3f} (2 x forward) + optimizer {:.3f}\n",
-                   p.compute_s * 1e3, p.forward_s * 1e3, p.backward_s * 1e3, p.optimizer_s * 1e3);
+  std::string backward_parts = "2 x forward";
+  if (p.contention_s > 0) backward_parts += fmt::format(" + {:.3f} slowed beside collectives", p.contention_s * 1e3);
+  if (p.launch_s > 0) backward_parts += fmt::format(" + {:.3f} launching them", p.launch_s * 1e3);
+  o << fmt::format("  step        compute {:.3f} ms = forward {:.3f} + backward {:.3f} ({}) + optimizer {:.3f}\n",
+                   p.compute_s * 1e3, p.forward_s * 1e3, p.backward_s * 1e3, backward_parts, p.optimizer_s * 1e3);
   o << fmt::format("              no overlap: compute + codec {:.3f} + comm {:.3f} = {:.3f} ms\n", p.codec_s * 1e3,
                    p.comm_s * 1e3, p.step_time_no_overlap_s * 1e3);
   o << fmt::format("              perfect overlap: forward + optimizer + max(backward + codec, comm) = {:.3f} ms\n",

@@ -34,6 +34,8 @@ std::vector<Field> prediction_fields(const Prediction& p) {
       {"forward_s", p.forward_s},
       {"backward_s", p.backward_s},
       {"optimizer_s", p.optimizer_s},
+      {"contention_s", p.contention_s},
+      {"launch_s", p.launch_s},
       {"comm_s", p.comm_s},
       {"exposed_comm_s", p.exposed_comm_s},
       {"codec_s", p.codec_s},
@@ -179,6 +181,10 @@ void write_prediction_table(std::ostream& out, const Prediction& p) {
   }
   line("compute", fmt::format("{} ms (forward {}, backward {}, optimizer {})", ms(p.compute_s), ms(p.forward_s),
                               ms(p.backward_s), ms(p.optimizer_s)));
+  if (p.contention_s > 0 || p.launch_s > 0) {
+    line("  in backward", fmt::format("{} ms slowed beside collectives, {} ms launching them", ms(p.contention_s),
+                                      ms(p.launch_s)));
+  }
   line("communication", fmt::format("{} ms in {} bucket{} of {}, {} on the wire per step", ms(p.comm_s), p.buckets,
                                     p.buckets == 1 ? "" : "s", human_bytes(p.bucket_bytes),
                                     human_bytes(p.wire_bytes_per_step)));

@@ -134,6 +134,8 @@ TEST(Timeline, ALaunchPerCollectiveThatWakesTheCommunicationThread) {
   const double launches = static_cast<double>(p0.buckets) * 0.002;
   EXPECT_NEAR(p1.step_time_s, p0.step_time_s + launches, 1e-9);
   EXPECT_NEAR(p1.backward_s, p0.backward_s + launches, 1e-12);
+  EXPECT_NEAR(p1.launch_s, launches, 1e-12);  // the launches apart, for the explanation and validate
+  EXPECT_EQ(p0.launch_s, 0);
   EXPECT_DOUBLE_EQ(p1.forward_s, p0.forward_s);
   // one GPU launches nothing
   EXPECT_DOUBLE_EQ(make_predictor("timeline")->predict(scenario(w, fast_launch, 1, "fp32")).step_time_s,
@@ -150,6 +152,7 @@ TEST(Timeline, ALaunchPerCollectiveThatWakesTheCommunicationThread) {
   ASSERT_GT(q0.comm_s, 10 * q0.compute_s);  // communication-bound: the buckets queue
   EXPECT_NEAR(q1.step_time_s, q0.step_time_s, 1e-12 * q0.step_time_s);
   EXPECT_NEAR(q1.backward_s, q0.backward_s + 0.002, 1e-12);
+  EXPECT_NEAR(q1.launch_s, 0.002, 1e-15);
 }
 
 TEST(Timeline, ContentionSlowsOnlyTheOverlappedCompute) {
@@ -163,6 +166,10 @@ TEST(Timeline, ContentionSlowsOnlyTheOverlappedCompute) {
   EXPECT_GT(slowed.step_time_s, free.step_time_s);
   EXPECT_LE(slowed.step_time_s, free.step_time_s + free.backward_s + free.codec_s + 1e-12);
   EXPECT_GT(slowed.backward_s, free.backward_s);
+  // the time lost beside collectives, apart: all the backward pass gained (no launch charged here)
+  EXPECT_EQ(free.contention_s, 0);
+  EXPECT_NEAR(slowed.contention_s, slowed.backward_s - free.backward_s, 1e-12);
+  EXPECT_EQ(slowed.launch_s, 0);
   EXPECT_DOUBLE_EQ(slowed.forward_s, free.forward_s);
   // one GPU has no communication to contend with
   EXPECT_DOUBLE_EQ(make_predictor("timeline")->predict(scenario(w, c, 1, "fp32")).step_time_s,

@@ -910,6 +910,52 @@ TEST(Cli, ValidateComparesRunsWithPredictions) {
   fs::remove_all(csv.parent_path());
 }
 
+// bitscale train's compute_s times the passes and the optimizer, not the posts of its collectives: validate compares
+// it with the predicted compute less the launches. On dgx-a100 (no contention) a profile that charges a launch of
+// 2 ms per collective predicts a longer step but the same compute to compare as the profile without launches, and
+// the launches themselves appear in predict's JSON.
+TEST(Cli, ValidateComparesComputeWithoutTheLaunches) {
+  const auto csv = scratch("launch-runs.csv");
+  const auto table = scratch("launch-validation.csv");
+  const auto launching = scratch("dgx-a100-launch.toml");
+  write_runs(csv, {{"two", 2, 100, "fp16", {9.0, 1.0, 3.0, 2.0}}});
+  auto c = find_cluster("dgx-a100");
+  c.comm_launch_s = 0.002;
+  c.name = "dgx-a100-launch";
+  std::ofstream(launching) << to_toml(c);
+  const auto predicted = [&](const std::string& cluster) {
+    const auto r = run({"validate", "--runs", csv.string(), "--cluster", cluster, "--max-error", "1e6", "--csv",
+                        table.string()});
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);
+    std::getline(in, line);
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+    EXPECT_GT(f.size(), 13u) << line;
+    return std::pair{std::stod(f.at(10)), std::stod(f.at(13))};  // predicted step, predicted compute
+  };
+  const auto [step0, compute0] = predicted("dgx-a100");
+  const auto [step1, compute1] = predicted(launching.string());
+  EXPECT_GT(step1, step0 + 0.002 - 1e-9);  // at least the first collective's launch
+  EXPECT_NEAR(compute1, compute0, 1e-6 * compute0);
+  const auto r = run({"predict", "--workload", std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml",
+                      "--cluster", launching.string(), "--gpus", "2", "--precision", "fp16", "--batch", "64",
+                      "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const double launched = j["launch_s"].get<double>();
+  EXPECT_GE(launched, 0.002 - 1e-12);
+  EXPECT_NEAR(launched / 0.002, std::round(launched / 0.002), 1e-6);  // whole launches
+  EXPECT_NEAR(j["compute_s"].get<double>(),
+              j["forward_s"].get<double>() + j["backward_s"].get<double>() + j["optimizer_s"].get<double>(), 1e-12);
+  fs::remove(csv);
+  fs::remove(table);
+  fs::remove(launching);
+}
+
 // Repeats: runs of one configuration count once, measured as the median of their median steps (worked by hand:
 // runs whose timed steps have medians 2, 5 and 3 s are measured at 3 s), and the CSV says how many runs.
 TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
