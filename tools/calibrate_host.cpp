@@ -141,9 +141,9 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
   out << fmt::format("  layers (forward + backward, fp32): linear 1024x1024 {:.2f}, conv 3x3 64ch 16x16 {:.2f} GFLOP/s\n",
                      r.linear_flops_per_s / 1e9, r.conv_flops_per_s / 1e9);
   if (r.contention) {
-    out << fmt::format("  linear 1024x1024 and an allreduce of 2 MiB started together: the linear at {:.3f} of its rate "
-                       "alone, the allreduce at {:.3f} of its speed alone\n",
-                       r.compute_during_comm, r.comm_during_compute);
+    out << fmt::format("  linear 1024x1024 and an allreduce of {:g} MiB started together: the linear at {:.3f} of its "
+                       "rate alone, the allreduce at {:.3f} of its speed alone\n",
+                       r.contention_bytes / 1048576, r.compute_during_comm, r.comm_during_compute);
     if (r.comm_launch_s > 0) {
       out << fmt::format("  posting the allreduce to the sleeping communication thread took the compute thread "
                          "{:.3f} ms\n",

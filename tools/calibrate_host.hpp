@@ -28,6 +28,7 @@ struct HostRates {
   double linear_flops_per_s = 0, conv_flops_per_s = 0;           // the reference layers, forward + backward
   bool contention = false;                                       // the two fractions below were measured
   double compute_during_comm = 1, comm_during_compute = 1;
+  double contention_bytes = 2 << 20;  // the allreduce beside the linear layer, fp32 bytes (or bytes of codes)
   double rank_skew = 0;  // measured with the contention (ranks > 1)
   // the compute thread's time lost handing a collective to a sleeping communication thread (mpi_joint_contention's
   // launch), measured with the contention; 0: not measured

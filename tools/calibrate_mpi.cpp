@@ -41,6 +41,8 @@ namespace {
 
 // the batch of the linear layer 1024 -> 1024 that the contention rounds time beside the allreduce
 constexpr int kContentionSamples = 32;
+// the contention's allreduce runs at least this long alone, where 8 MiB allow (mpi_contention_bytes)
+constexpr double kContentionMinSeconds = 0.03;
 
 struct MpiPlan {
   std::string backend;  // mpi or gloo
@@ -148,7 +150,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   nb.conv("conv", {64, 16, 16}, 64, 3, 3, 1, 1, 1);
   r.linear_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[0], 256, 15));
   r.conv_flops_per_s = mpi_median(layer_flops_per_s(shapes.layers[1], 32, 5));
-  // contention: the linear layer and one 2 MiB allreduce on every rank's second thread started together (each
+  // contention: the linear layer and one allreduce (2-8 MiB) on every rank's second thread started together (each
   // also timed alone in the same round), as a bucket's collective starts while the backward pass goes on (a
   // communication thread takes a core, as the trainer's does); 15 rounds with fp32, whose launch (a scheduler
   // slice lost in some rounds, none in others) is the profile's. The layer on 32 samples (a pass of a few
@@ -166,7 +168,10 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     skews.insert(skews.end(), block.begin(), block.end());
   };
   if (r.contention) {
-    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), 2 << 20, 15);
+    // the allreduce: 2 MiB, doubled up to 8 MiB while it runs under 30 ms alone (a short collective's start and
+    // end, which load the cores less, would weigh too much in the overlap: docs/validation.md item 23)
+    r.contention_bytes = mpi_contention_bytes(2 << 20, kContentionMinSeconds, 8 << 20);
+    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), r.contention_bytes, 15);
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;
     r.comm_launch_s = both.launch_s;
@@ -176,8 +181,9 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     if (plan.backend == "mpi") {
       for (const auto& t : plan.types) {
         if (!mpi_summed_format(t)) continue;
-        if (root) out << "# contention with an allreduce of 2 MiB of " << t << "\n" << std::flush;
-        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), 2 << 20, 5, t);
+        if (root) out << fmt::format("# contention with an allreduce of {:g} MiB of {}\n", r.contention_bytes / 1048576, t)
+                      << std::flush;
+        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), r.contention_bytes, 5, t);
         r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
       }
     }
@@ -240,9 +246,11 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                     : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
-      .comm_load = "allreduce of 2 MiB (fp32)",
-      .format_comm_load = "allreduce of 2 MiB of {} codes (APS-scaled gradient-like values, summed in the format as "
-                          "bitscale train sums them)",
+      .comm_load = fmt::format("allreduce of {:g} MiB (fp32; 2 MiB, doubled up to 8 while it ran under {:g} ms alone)",
+                               r.contention_bytes / 1048576, 1e3 * kContentionMinSeconds),
+      .format_comm_load = fmt::format("allreduce of {:g} MiB of {{}} codes (APS-scaled gradient-like values, summed in "
+                                      "the format as bitscale train sums them)",
+                                      r.contention_bytes / 1048576),
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
                       "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
       .gemm_probe = "Eigen's (one thread)",

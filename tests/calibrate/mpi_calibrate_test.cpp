@@ -59,6 +59,19 @@ TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
   EXPECT_LT(c.comm_launch_s, 0.05);
   EXPECT_FALSE(c.sources.at("gpu.comm_launch_s").empty());
   EXPECT_NE(log.find("posting the allreduce to the sleeping communication thread took"), std::string::npos) << log;
+  // the contention's allreduce: 2 MiB, doubled while it runs under 30 ms alone, at most 8 MiB; log and sources
+  // name the same size
+  const std::string contention_line = "linear 1024x1024 and an allreduce of ";
+  const auto at = log.find(contention_line);
+  ASSERT_NE(at, std::string::npos) << log;
+  const int mib = std::atoi(log.c_str() + at + contention_line.size());
+  EXPECT_TRUE(mib == 2 || mib == 4 || mib == 8) << log;
+  for (const char* key : {"gpu.compute_during_comm", "gpu.comm_during_compute"}) {
+    const auto source = c.sources.find(key);  // a fraction of 1 (no contention) is not written, nor its source
+    if (source == c.sources.end()) continue;
+    EXPECT_NE(source->second.find("allreduce of " + std::to_string(mib) + " MiB (fp32"), std::string::npos)
+        << source->second;
+  }
   std::ifstream csv(dir / "loopback.csv");
   std::string line;
   std::getline(csv, line);
