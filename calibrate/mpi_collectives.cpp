@@ -146,23 +146,26 @@ bool mpi_summed_format(const std::string& type) {
 }
 
 double mpi_contention_bytes(double bytes, double min_seconds, double max_bytes) {
-  for (;; bytes *= 2) {
+  BITSCALE_CHECK(bytes >= 4 && max_bytes >= bytes && max_bytes / 4 <= 1 << 30 && min_seconds >= 0);
+  for (; 2 * bytes <= max_bytes; bytes *= 2) {
     std::vector<float> data(static_cast<std::size_t>(bytes / 4), 1.0f);
     const auto allreduce = [&] {
-      MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      BITSCALE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_FLOAT, MPI_SUM,
+                                       MPI_COMM_WORLD));
     };
     allreduce();  // warm-up
     std::vector<double> times;
     for (int i = 0; i < 3; ++i) {
-      MPI_Barrier(MPI_COMM_WORLD);
+      BITSCALE_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
       const auto t = std::chrono::steady_clock::now();
       allreduce();
       times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
     }
-    double slowest = median(times);
-    MPI_Allreduce(MPI_IN_PLACE, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);  // one answer on every rank
-    if (slowest >= min_seconds || 2 * bytes > max_bytes) return bytes;
+    double slowest_rank = median(times);  // this rank's median, then the slowest rank's: one answer on every rank
+    BITSCALE_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &slowest_rank, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD));
+    if (slowest_rank >= min_seconds) return bytes;
   }
+  return bytes;
 }
 
 Contention mpi_joint_contention(const std::function<void()>& compute_unit, double bytes, int rounds,

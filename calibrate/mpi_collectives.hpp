@@ -67,6 +67,14 @@ std::string mpi_broadcast_text(const std::string& text);
 std::string mpi_shared_temp_dir(const std::string& parent);
 void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barrier
 
+// The size of the contention rounds' allreduce (fp32): `bytes`, doubled while the allreduce alone takes under
+// `min_seconds` (the slowest rank's median of 3 after a warm-up), up to `max_bytes` (not timed there); the same
+// on every rank. A collective's start and end load the cores less than its middle: on fast links a short one
+// reads a compute fraction too high (2 ranks at 5 Gbit/s: 0.50-0.67 with 2 MiB, 8 ms alone; 0.45-0.46 with
+// 8 MiB, 32 ms alone; bitscale train's fc1 beside a 4.2 MB bucket, 33-48 ms of overlap: 0.39-0.45;
+// docs/validation.md item 23).
+double mpi_contention_bytes(double bytes, double min_seconds, double max_bytes);
+
 // Contention as the timeline applies it (TaskGraph::contend): compute and one collective started together on
 // every rank, as a bucket is handed to the communication thread while the backward pass goes on. Each round
 // times `compute` (units of work, enough to outlast the collective) alone (t_c), the allreduce of `bytes` alone
@@ -80,13 +88,6 @@ void mpi_remove_dir(const std::string& dir);  // rank 0 removes it, after a barr
 // On every rank. `type`: fp32 (MPI_SUM on
 // ones, in place), or a summed wire format (fp16, bf16, fp8-e4m3, fp8-e5m2: the trainer's sum of its codes, on
 // the codes of APS-scaled gradients, out of place).
-// The size of the contention rounds' allreduce (fp32): `bytes`, doubled while the allreduce alone takes under
-// `min_seconds` (the slowest rank's median of 3 after a warm-up), up to `max_bytes`; the same on every rank. A
-// collective's start and end load the cores less than its middle: on fast links a short one reads a compute
-// fraction too high (2 ranks at 5 Gbit/s: 0.50-0.67 with 2 MiB, 8 ms alone; 0.45-0.46 with 8 MiB, 32 ms alone;
-// bitscale train's fc1 beside a 4 MiB bucket, 37-47 ms of overlap: 0.39-0.45; docs/validation.md item 23).
-double mpi_contention_bytes(double bytes, double min_seconds, double max_bytes);
-
 struct Contention {
   double compute_during_comm = 1, comm_during_compute = 1;
   double launch_s = 0;

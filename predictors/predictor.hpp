@@ -73,7 +73,7 @@ struct Prediction {
   double bandwidth_gbps = 0;  // inter-node per GPU
   double bucket_bytes = 0;
   double step_time_s = 0, compute_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0;
-  // in backward_s (timeline predictor, CPU ranks): the backward kernels' time lost running beside collectives, and
+  // in backward_s (timeline predictor, CPU ranks): the compute tasks' time lost running beside collectives, and
   // the compute stream's time lost launching them (handing a collective to a sleeping communication thread)
   double contention_s = 0, launch_s = 0;
   double comm_s = 0, exposed_comm_s = 0, codec_s = 0;

@@ -41,7 +41,9 @@ namespace {
 
 // the batch of the linear layer 1024 -> 1024 that the contention rounds time beside the allreduce
 constexpr int kContentionSamples = 32;
-// the contention's allreduce runs at least this long alone, where 8 MiB allow (mpi_contention_bytes)
+// the contention's allreduce: the smallest of kContentionMinBytes doubled up to kContentionMaxBytes that runs at
+// least kContentionMinSeconds alone (mpi_contention_bytes)
+constexpr double kContentionMinBytes = 2 << 20, kContentionMaxBytes = 8 << 20;
 constexpr double kContentionMinSeconds = 0.03;
 
 struct MpiPlan {
@@ -170,7 +172,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   if (r.contention) {
     // the allreduce: 2 MiB, doubled up to 8 MiB while it runs under 30 ms alone (a short collective's start and
     // end, which load the cores less, would weigh too much in the overlap: docs/validation.md item 23)
-    r.contention_bytes = mpi_contention_bytes(2 << 20, kContentionMinSeconds, 8 << 20);
+    r.contention_bytes = mpi_contention_bytes(kContentionMinBytes, kContentionMinSeconds, kContentionMaxBytes);
     const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), r.contention_bytes, 15);
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;
@@ -181,9 +183,12 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     if (plan.backend == "mpi") {
       for (const auto& t : plan.types) {
         if (!mpi_summed_format(t)) continue;
-        if (root) out << fmt::format("# contention with an allreduce of {:g} MiB of {}\n", r.contention_bytes / 1048576, t)
-                      << std::flush;
-        const auto one = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), r.contention_bytes, 5, t);
+        if (root) {
+          out << fmt::format("# contention with an allreduce of {:g} MiB of {}\n", r.contention_bytes / 1048576, t)
+              << std::flush;
+        }
+        const auto pass = layer_pass(shapes.layers[0], kContentionSamples);
+        const auto one = mpi_joint_contention(pass, r.contention_bytes, 5, t);
         r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
       }
     }
@@ -246,10 +251,12 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                     : "bitscale codecs on the gradients of " + layer_names(plan) + " after one step at "
                       "initialisation (at least 2^22 values), encode and decode together (2 x bytes read + "
                       "written over their summed times)",
-      .comm_load = fmt::format("allreduce of {:g} MiB (fp32; 2 MiB, doubled up to 8 while it ran under {:g} ms alone)",
-                               r.contention_bytes / 1048576, 1e3 * kContentionMinSeconds),
-      .format_comm_load = fmt::format("allreduce of {:g} MiB of {{}} codes (APS-scaled gradient-like values, summed in "
-                                      "the format as bitscale train sums them)",
+      .comm_load = fmt::format("allreduce of {:g} MiB (fp32; {:g} MiB, doubled up to {:g} while it ran under {:g} "
+                               "ms alone)",
+                               r.contention_bytes / 1048576, kContentionMinBytes / 1048576,
+                               kContentionMaxBytes / 1048576, 1e3 * kContentionMinSeconds),
+      .format_comm_load = fmt::format("allreduce of {:g} MiB of {{}} codes (APS-scaled gradient-like values, summed "
+                                      "in the format as bitscale train sums them)",
                                       r.contention_bytes / 1048576),
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
                       "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
@@ -524,12 +531,15 @@ int run_mpi(const CalibrateOptions& o, const MpiPlan& plan, std::ostream& out, s
   const auto fits = fit_series(timings, plan.backend == "gloo" ? "fp32/ring" : "fp32", world.size, world.nodes,
                                plan.max_error, command, c, out, err);
   if (fits.links_failed) {
-    // a resumed run would fit the same rows again: the partial file goes, and the next run measures afresh
+    // a resumed run would fit the same rows again: the partial file is kept under another name, for a look at
+    // its rows, and the next run measures afresh
     if (!partial.empty()) {
       std::error_code ec;
-      if (std::filesystem::remove(partial, ec)) {
-        err << fmt::format("bitscale: {} removed: its sizes fit no line, a run with --resume would not either\n",
-                           partial);
+      std::filesystem::rename(partial, o.out + ".unfit", ec);
+      if (!ec) {
+        err << fmt::format("bitscale: {} kept as {}.unfit: its sizes fit no line, and a run with --resume would "
+                           "not either; the next run measures afresh\n",
+                           partial, o.out);
       }
     }
     return 1;

@@ -9,6 +9,9 @@
 
 namespace bitscale {
 
+// The engine column of bitscale train's runs (tools/ddp_train.py writes pytorch-ddp).
+inline constexpr std::string_view kBitscaleTrainEngine = "bitscale-mpi";
+
 // One run: its configuration and the step times after its warm-up steps.
 struct Run {
   std::string engine, id, workload, cluster, precision, date, host;

@@ -583,9 +583,9 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   const std::string existing = existing_runs(o.out);
   csv << (existing.empty() ? csv_header() + "\n" : existing);
   for (const auto& r : rows) {
-    csv << fmt::format("bitscale-mpi,{},{},{},{},{},{:g},{},{},{},{:.0f},{:.0f},{},{},{},{},{},{:.6f},{:.6g},{:.6g},"
+    csv << fmt::format("{},{},{},{},{},{},{:g},{},{},{},{:.0f},{:.0f},{},{},{},{},{},{:.6f},{:.6g},{:.6g},"
                        "{:.6g},{:.6g},{:.6g},{},{},{:.5g},{:.5g}\n",
-                       run, o.workload, world.nodes, D, world.ranks_per_node, s.rate_mbit, o.cluster_name, f.name,
+                       kBitscaleTrainEngine, run, o.workload, world.nodes, D, world.ranks_per_node, s.rate_mbit, o.cluster_name, f.name,
                        s.batch, s.bucket, s.first_bucket, buckets.size(), net.parameters(), s.steps, s.warmup, r.step,
                        r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(), world.host, probe_before,
                        probe_after);

@@ -356,7 +356,7 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     row.measured_compute_s = median_value(computes);
     // bitscale train's compute_s times the passes and the optimizer, not the posts of its collectives (a launch lands
     // between two timed regions); PyTorch DDP's is the step less its wait and codec, launches included
-    row.predicted_compute_s = p.compute_s - (r.engine == "bitscale-mpi" ? p.launch_s : 0.0);
+    row.predicted_compute_s = p.compute_s - (r.engine == kBitscaleTrainEngine ? p.launch_s : 0.0);
     // an engine that does not time compute apart logs 0: no compute error then
     row.compute_error = row.measured_compute_s > 0
                             ? std::abs(row.predicted_compute_s - row.measured_compute_s) / row.measured_compute_s
