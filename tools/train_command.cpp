@@ -585,10 +585,10 @@ int train(const TrainOptions& o, const Settings& s, std::ostream& out, std::ostr
   for (const auto& r : rows) {
     csv << fmt::format("{},{},{},{},{},{},{:g},{},{},{},{:.0f},{:.0f},{},{},{},{},{},{:.6f},{:.6g},{:.6g},"
                        "{:.6g},{:.6g},{:.6g},{},{},{:.5g},{:.5g}\n",
-                       kBitscaleTrainEngine, run, o.workload, world.nodes, D, world.ranks_per_node, s.rate_mbit, o.cluster_name, f.name,
-                       s.batch, s.bucket, s.first_bucket, buckets.size(), net.parameters(), s.steps, s.warmup, r.step,
-                       r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(), world.host, probe_before,
-                       probe_after);
+                       kBitscaleTrainEngine, run, o.workload, world.nodes, D, world.ranks_per_node, s.rate_mbit,
+                       o.cluster_name, f.name, s.batch, s.bucket, s.first_bucket, buckets.size(), net.parameters(),
+                       s.steps, s.warmup, r.step, r.loss, r.compute_s, r.codec_s, r.comm_s, r.wait_s, r.step_s, today(),
+                       world.host, probe_before, probe_after);
   }
   write_file_atomically(o.out, csv.str(), "--out");
   if (!o.events.empty()) write_file_atomically(o.events, events_csv, "--events");
