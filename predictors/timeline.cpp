@@ -376,8 +376,7 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     if (!changed) break;
     g.schedule();
   }
-  double launched = 0;
-  for (const auto& [launch, comm] : launches) launched += g[launch].duration_s;
+  for (const auto& [launch, comm] : launches) p.launch_s += g[launch].duration_s;
   // contention: compute slowed while a collective runs and collectives while compute runs (the profile's measured
   // fractions for the wire format's collective, [contention.<format>], else [gpu]'s; 1 = none)
   double compute_stretch = 0;
@@ -411,9 +410,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
   }
   p.forward_s = fm * forward;
   // the stretch: backward kernels slowed by communication, and the compute time lost launching collectives
-  p.backward_s = fm * 2.0 * forward + compute_stretch + launched;
   p.contention_s = compute_stretch;
-  p.launch_s = launched;
+  p.backward_s = fm * 2.0 * forward + p.contention_s + p.launch_s;
   p.optimizer_s = optimizer_s;
   p.compute_s = p.forward_s + p.backward_s + p.optimizer_s;
   p.bubble_s = (fp - 1) * 3.0 * forward;

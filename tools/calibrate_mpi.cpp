@@ -173,7 +173,9 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     // the allreduce: 2 MiB, doubled up to 8 MiB while it runs under 30 ms alone (a short collective's start and
     // end, which load the cores less, would weigh too much in the overlap: docs/validation.md item 23)
     r.contention_bytes = mpi_contention_bytes(kContentionMinBytes, kContentionMinSeconds, kContentionMaxBytes);
-    const auto both = mpi_joint_contention(layer_pass(shapes.layers[0], kContentionSamples), r.contention_bytes, 15);
+    // the layer's pass, its buffers made once for every round of every collective
+    const auto pass = layer_pass(shapes.layers[0], kContentionSamples);
+    const auto both = mpi_joint_contention(pass, r.contention_bytes, 15);
     r.compute_during_comm = both.compute_during_comm;
     r.comm_during_compute = both.comm_during_compute;
     r.comm_launch_s = both.launch_s;
@@ -187,7 +189,6 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
           out << fmt::format("# contention with an allreduce of {:g} MiB of {}\n", r.contention_bytes / 1048576, t)
               << std::flush;
         }
-        const auto pass = layer_pass(shapes.layers[0], kContentionSamples);
         const auto one = mpi_joint_contention(pass, r.contention_bytes, 5, t);
         r.contention_by_format[t] = {one.compute_during_comm, one.comm_during_compute};
       }
