@@ -76,6 +76,9 @@ struct Prediction {
   // in backward_s (timeline predictor, CPU ranks): the compute tasks' time lost running beside collectives, and
   // the compute stream's time lost launching them (handing a collective to a sleeping communication thread)
   double contention_s = 0, launch_s = 0;
+  // in forward_s and backward_s (timeline predictor, data-parallel ranks): the time the slowest rank adds to the
+  // passes ([gpu] rank_skew), which a rank's own compute does not hold (it waits for the slowest instead)
+  double skew_s = 0;
   double comm_s = 0, exposed_comm_s = 0, codec_s = 0;
   double step_time_no_overlap_s = 0, step_time_perfect_overlap_s = 0;
   double wire_bytes_per_step = 0;  // bytes each GPU hands to the collectives per step

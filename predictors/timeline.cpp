@@ -409,6 +409,8 @@ Prediction predict_timeline(const Scenario& s, const TimelineVariant& v) {
     }
   }
   p.forward_s = fm * forward;
+  // the passes at the slowest rank's pace: (pace - 1) / pace of their forward and backward time
+  p.skew_s = fm * 3.0 * forward * (pace - 1.0) / pace;
   // the stretch: backward kernels slowed by communication, and the compute time lost launching collectives
   p.contention_s = compute_stretch;
   p.backward_s = fm * 2.0 * forward + p.contention_s + p.launch_s;

@@ -39,7 +39,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
-          "codec_values", "collective_values", "layer_timing", "rates", "codecs", "contention", "layer", "collective"});
+          "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "rates", "codecs", "contention", "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");
@@ -49,6 +49,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   m.codec_values = r.optional_text("codec_values").value_or("values not described");
   m.collective_values = r.optional_text("collective_values").value_or("values not described");
   m.layer_timing = r.optional_text("layer_timing").value_or("");
+  m.rank_skew_timing = r.optional_text("rank_skew_timing").value_or("");
   auto& scope = m.scope;
   scope.host = r.text("host");
   scope.cpu = r.text("cpu");
@@ -183,6 +184,7 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .format_comm_load = "allreduce of 2 MiB of {} values (" + m.collective_values + ") through " + m.library,
       .layer_timing = m.layer_timing,
       .gemm_probe = m.engine + "'s (" + m.version + ", one thread)",
+      .rank_skew_timing = m.rank_skew_timing,
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,
                      m.library, m.version, scope.ranks, scope.nodes, scope.nodes == 1 ? "" : "s", m.date);

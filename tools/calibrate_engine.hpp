@@ -2,7 +2,8 @@
 // (tools/ddp_train.py calibrate: PyTorch on gloo), fitted and written as `calibrate --backend` does
 // (tools/calibrate_host.hpp). The file (TOML) holds what the engine measured on every rank at once:
 //   engine, library, engine_version, command, date, host, cpu, ranks, nodes, memory_gib, codec_values (what the
-//   codecs were timed on), collective_values (what the collectives summed), layer_timing (how the layers were timed)
+//   codecs were timed on), collective_values (what the collectives summed), layer_timing (how the layers were timed),
+//   rank_skew_timing (what the rank skew timed, when not the reference linear layer)
 //   [rates]       memcpy_bytes_per_s, gemm_fp32_flops_per_s, linear_flops_per_s, conv_flops_per_s (the reference
 //                 layers, forward + backward), compute_during_comm, comm_during_compute, rank_skew,
 //                 contention_measured, layer_spread (the layer rates' spread between two measurements)
@@ -24,6 +25,7 @@ namespace bitscale {
 
 struct EngineMeasurements {
   std::string engine, library, version, command, date, codec_values, collective_values, layer_timing;
+  std::string rank_skew_timing;
   HostScope scope;
   HostRates rates;
   std::vector<MpiTiming> timings;

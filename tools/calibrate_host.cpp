@@ -38,11 +38,12 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
                         e.gemm_probe, r.probe_gflops_early, r.probe_gflops_late, command)
           : "not measured";
   c.sources["gpu.rank_skew"] =
-      r.contention ? "the slowest rank's time over the mean of every rank's for three passes of " + e.kernels +
-                         " linear layer 1024 -> 1024 started together after a barrier, minus 1, median of 9 rounds" +
-                         e.rank_skew_rounds + "; " +
-                         command
-                   : "not measured (one rank): none";
+      !r.contention ? "not measured (one rank): none"
+      : !e.rank_skew_timing.empty()
+          ? e.rank_skew_timing + "; " + command
+          : "the slowest rank's time over the mean of every rank's for three passes of " + e.kernels +
+                " linear layer 1024 -> 1024 started together after a barrier, minus 1, median of 9 rounds" +
+                e.rank_skew_rounds + "; " + command;
   const std::string none = "not measured (one rank, or an MPI without MPI_THREAD_SERIALIZED): taken as none";
   const std::string joint =
       e.kernels + " linear layer 1024 -> 1024 (" + std::to_string(e.contention_samples) + " samples) and one " +

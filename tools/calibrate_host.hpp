@@ -65,6 +65,8 @@ struct HostEngine {
   int contention_rounds = 5;  // rounds of the fp32 contention pair (each format's: 5)
   int contention_samples = 256;  // the batch of the linear layer the contention rounds time
   std::string rank_skew_rounds = "";  // when the rank skew's rounds ran, if not back to back (" in three blocks ...")
+  // what the rank skew timed, in full, when not three passes of the reference linear layer (the engine's words)
+  std::string rank_skew_timing = "";
 };
 
 struct HostScope {

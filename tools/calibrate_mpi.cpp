@@ -161,13 +161,25 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   // 5 Gbit/s with 256 samples, 2 passes of 137 ms against an overlap of 15 ms, the rounds' fractions spread from
   // 0.01 to 1 and their quartiles 0.47-0.91; with 32 samples 0.46-0.64)
   r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
-  // the rank skew in three blocks of 3 rounds, seconds apart (after the contention, after each format's, after
-  // the codecs), their 9 rounds' median: the host's speed moves within a second or two (docs/validation.md item
-  // 19), and 9 rounds back to back (2-3 s) could all fall in one episode of a slow core
+  // the rank skew: one step of each named workload's forward and backward passes through the trainer's own
+  // network (without workloads, two passes of the linear layer) on every rank after a barrier. A step's time
+  // moves from step to step on each rank on its own, and the collective after it waits for the slowest rank;
+  // passes of one layer spread less than training's steps do (docs/validation.md item 24). In three blocks,
+  // seconds apart (after the contention, after each format's, after the codecs), the rounds' median: the host's
+  // speed moves within a second or two (item 19), and rounds back to back could all fall in one episode of a
+  // slow core
+  std::vector<std::function<void()>> skew_work;
+  if (world.size > 1) {
+    for (const auto& w : plan.layer_workloads) skew_work.push_back(network_step(w, w.default_batch));
+  }
+  if (skew_work.empty()) skew_work.push_back([&] { layer_flops_per_s(shapes.layers[0], 256, 2); });
+  const int skew_rounds = plan.layer_workloads.empty() ? 3 : 4;  // a block's rounds, for each workload
   std::vector<double> skews;
   const auto skew_block = [&] {
-    const auto block = mpi_rank_skews([&] { layer_flops_per_s(shapes.layers[0], 256, 2); }, 3);
-    skews.insert(skews.end(), block.begin(), block.end());
+    for (const auto& work : skew_work) {
+      const auto block = mpi_rank_skews(work, skew_rounds);
+      skews.insert(skews.end(), block.begin(), block.end());
+    }
   };
   if (r.contention) {
     // the allreduce: 2 MiB, doubled up to 8 MiB while it runs under 30 ms alone (a short collective's start and
@@ -220,7 +232,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   }
   if (r.contention) {
     skew_block();
-    r.rank_skew = std::clamp(median_value(skews), 0.0, 10.0);  // every rank holds the same 9 values
+    r.rank_skew = std::clamp(median_value(skews), 0.0, 10.0);  // every rank holds the same values
   }
   // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
   r.layer_workloads = layer_names(plan);
@@ -266,6 +278,15 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
       .contention_samples = kContentionSamples,
       .rank_skew_rounds = " in three blocks of 3 (after the contention, after each wire format's contention where "
                           "measured, after the codecs)",
+      .rank_skew_timing =
+          plan.layer_workloads.empty()
+              ? ""
+              : fmt::format("the slowest rank's time over the mean of every rank's for one step of the trainer's "
+                            "forward and backward passes of {} (the loss included, the optimizer not) at the "
+                            "workload's default batch, started together after a barrier, minus 1; the median of "
+                            "{} rounds in three blocks of {} a workload, seconds apart (after the contention, after "
+                            "each wire format's contention where measured, after the codecs)",
+                            layer_names(plan), skews.size(), skew_rounds),
   };
   const HostScope scope{world.size, world.nodes, world.ranks_per_node, world.host,
                         cpu_model_name().empty() ? "CPU" : cpu_model_name(),

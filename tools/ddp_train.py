@@ -785,6 +785,41 @@ def calibrate(args):
             fn()
             return time.perf_counter() - start
 
+        # ranks out of step as training meets them: one training step of each workload's own network (forward,
+        # loss, backward and the SGD update at its default batch; no collective) on every rank at once after a
+        # barrier, the slowest rank's time over the mean, minus 1. A step's time moves from step to step on each
+        # rank on its own, and the collective after it waits for the slowest rank; three passes of one layer
+        # after a barrier, back to back, spread less than training's steps do (docs/validation.md item 24). In
+        # three blocks, seconds apart (after each contention pair and after the codec): the host's speed moves
+        # within a second or two. Without workloads: three passes of the linear layer
+        import torch.nn.functional as F
+
+        skew_steps = []
+        for w in workloads if group.size > 1 else []:
+            net = build_network(torch, w)
+            opt = torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9)
+            x, y = TeacherTask(torch, input_shape(w), w["layers"][-1]["out"], 1, group.rank).batch(w["batch"])
+
+            def one_step(net=net, opt=opt, x=x, y=y):
+                opt.zero_grad(set_to_none=False)
+                F.cross_entropy(net(x), y).backward()
+                opt.step()
+
+            one_step()  # warm-up: the optimizer's state, the allocator's first buffers
+            skew_steps.append(one_step)
+        if not skew_steps:
+            skew_steps = [lambda: [lin_run() for _ in range(3)]]
+        skews = []
+
+        def skew_block(rounds=4):
+            for work in skew_steps:
+                for _ in range(rounds):
+                    dist.barrier()
+                    start = time.perf_counter()
+                    work()
+                    times = group.gather(time.perf_counter() - start)
+                    skews.append(max(times) / (sum(times) / len(times)) - 1.0)
+
         during_comm, comm_during, rank_skew = 1.0, 1.0, 0.0
         fp16_contention = None
         if group.size > 1:
@@ -795,6 +830,7 @@ def calibrate(args):
                 buf.div_(group.size)  # keep the values finite
 
             during_comm, comm_during = joint_contention(allreduce)
+            skew_block()
             # 2 MiB of fp16: the gradients divided by the ranks, as the hook sends them, the same values every time
             src16 = sent(MIB, torch.float16)
             buf16 = torch.empty_like(src16)
@@ -804,18 +840,7 @@ def calibrate(args):
                 dist.all_reduce(buf16)
 
             fp16_contention = joint_contention(allreduce16)
-
-            # ranks sharing cores do not finish the same work together: three passes of the linear layer on
-            # every rank after a barrier, the slowest over the mean, the median of 9 rounds
-            skews = []
-            for _ in range(9):
-                dist.barrier()
-                start = time.perf_counter()
-                for _ in range(3):
-                    lin_run()
-                times = group.gather(time.perf_counter() - start)
-                skews.append(max(times) / (sum(times) / len(times)) - 1.0)
-            rank_skew = min(10.0, max(0.0, statistics.median(skews)))
+            skew_block()
 
         # the fp16 hook's codec: the cast to fp16 with the division by the ranks, and the copy back to fp32, on
         # the values it will cast (above)
@@ -830,6 +855,15 @@ def calibrate(args):
         decode_s = median_time(lambda: g.copy_(holder["h"]), 5)
         # one rate for both directions that gives their total time: 2 x bytes / (encode + decode)
         codec = over_ranks(2 * (4 + 2) * g.numel() / (encode_s + decode_s))
+        if group.size > 1:
+            skew_block()
+            rank_skew = min(10.0, max(0.0, statistics.median(skews)))  # every rank holds the same values
+        skew_work = (f"one training step of {', '.join(w['name'] for w in workloads)} (forward, loss, backward and "
+                     f"the SGD update at the workload's default batch, no collective)" if workloads else
+                     "three passes of the linear layer 1024 -> 1024 (256 samples)")
+        skew_timing = (f"the slowest rank's time over the mean of every rank's for {skew_work}, started together "
+                       f"after a barrier on every rank, minus 1; the median of {len(skews)} rounds in three blocks, "
+                       f"seconds apart (after each contention pair and after the codec)")
 
         # the workloads' layers a second time: the faster of the two measurements is kept (a slowdown of the host
         # for part of the calibration must not set the profile's compute)
@@ -850,7 +884,7 @@ def calibrate(args):
             f"GFLOP/s (forward + backward)")
         say(f"  linear and a 2 MiB allreduce started together: the linear at {during_comm:.3f} of its rate alone, "
             f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind "
-            f"the mean")
+            f"the mean over {len(skews)} rounds")
         if fp16_contention:
             say(f"  the same with an allreduce of 2 MiB of fp16: the linear at {fp16_contention[0]:.3f}, the allreduce "
                 f"at {fp16_contention[1]:.3f}")
@@ -882,6 +916,7 @@ def calibrate(args):
             f"memory_gib = {mem_kib / MIB / group.ranks_per_node!r}",
             f"codec_values = {q(values)}",
             f"collective_values = {q(values + (', divided by the ranks' if group.size > 1 else ''))}",
+            *([f"rank_skew_timing = {q(skew_timing)}"] if group.size > 1 else []),
             f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before and after the collectives and the faster of the two kept')}",
             "",
             "[rates]",

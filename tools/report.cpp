@@ -36,6 +36,7 @@ std::vector<Field> prediction_fields(const Prediction& p) {
       {"optimizer_s", p.optimizer_s},
       {"contention_s", p.contention_s},
       {"launch_s", p.launch_s},
+      {"skew_s", p.skew_s},
       {"comm_s", p.comm_s},
       {"exposed_comm_s", p.exposed_comm_s},
       {"codec_s", p.codec_s},
@@ -184,6 +185,9 @@ void write_prediction_table(std::ostream& out, const Prediction& p) {
   if (p.contention_s > 0 || p.launch_s > 0) {
     line("  in backward", fmt::format("{} ms slowed beside collectives, {} ms launching them", ms(p.contention_s),
                                       ms(p.launch_s)));
+  }
+  if (p.skew_s > 0) {
+    line("  in the passes", fmt::format("{} ms waiting for the slowest rank (the profile's rank skew)", ms(p.skew_s)));
   }
   line("communication", fmt::format("{} ms in {} bucket{} of {}, {} on the wire per step", ms(p.comm_s), p.buckets,
                                     p.buckets == 1 ? "" : "s", human_bytes(p.bucket_bytes),

@@ -390,6 +390,24 @@ std::vector<std::vector<double>> network_layer_seconds(const Workload& w, std::i
   return seconds;
 }
 
+std::function<void()> network_step(const Workload& w, std::int64_t batch) {
+  struct State {
+    Network net;
+    Matrix x;
+    std::vector<std::int32_t> labels;
+    State(const Workload& w, std::int64_t batch) : net(w, batch, 1) {}
+    void step() {
+      net.forward(x, labels);
+      for (auto i = net.layers() - 1; i >= 0; --i) net.backward_layer(i);
+    }
+  };
+  auto s = std::make_shared<State>(w, batch);
+  const TeacherTask task(s->net.input_features(), s->net.classes(), 1);
+  task.draw(batch, 0, 0, s->x, s->labels);
+  s->step();  // warm-up: the buffers the step makes, made
+  return [s] { s->step(); };
+}
+
 std::function<void()> layer_pass(const Layer& layer, std::int64_t batch) {
   auto l = std::make_shared<TimedLayer>(layer, batch);
   l->pass(true);  // the buffers the pass makes, made

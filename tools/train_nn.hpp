@@ -80,6 +80,10 @@ double layer_flops_per_s(const Layer& layer, std::int64_t batch, int runs);
 // last layer, the optimizer not), one row per layer and one column per timed step, `steps` steps after 2 warm-up
 // steps. Calibration measures the workloads' layer rates with it.
 std::vector<std::vector<double>> network_layer_seconds(const Workload& w, std::int64_t batch, int steps);
+// One step of the trainer's forward and backward passes of `w`'s network on `batch` samples of its synthetic task
+// per call (the loss included, the optimizer not), on a network and batch made once (one warm-up step taken).
+// Calibration times the rank skew with it: the step's own spread from step to step.
+std::function<void()> network_step(const Workload& w, std::int64_t batch);
 // One forward + backward pass of `layer` on `batch` samples per call, on a layer and buffers made once (the
 // steady state of a training loop: no allocation in the pass). For contention measurements.
 std::function<void()> layer_pass(const Layer& layer, std::int64_t batch);

@@ -355,8 +355,9 @@ int run_validate(const ValidateOptions& o, std::ostream& out, std::ostream& err)
     row.error = std::abs(row.predicted_s - row.measured_s) / row.measured_s;
     row.measured_compute_s = median_value(computes);
     // bitscale train's compute_s times the passes and the optimizer, not the posts of its collectives (a launch lands
-    // between two timed regions); PyTorch DDP's is the step less its wait and codec, launches included
-    row.predicted_compute_s = p.compute_s - (r.engine == kBitscaleTrainEngine ? p.launch_s : 0.0);
+    // between two timed regions); PyTorch DDP's is the step less its wait and codec, launches included. Both are
+    // one rank's own: the time the slowest rank adds to the passes lands in that rank's wait, not its compute
+    row.predicted_compute_s = p.compute_s - p.skew_s - (r.engine == kBitscaleTrainEngine ? p.launch_s : 0.0);
     // an engine that does not time compute apart logs 0: no compute error then
     row.compute_error = row.measured_compute_s > 0
                             ? std::abs(row.predicted_compute_s - row.measured_compute_s) / row.measured_compute_s

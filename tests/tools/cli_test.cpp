@@ -562,6 +562,7 @@ cpu = "Test CPU"
 ranks = 2
 nodes = 2
 memory_gib = 12.0
+rank_skew_timing = "one training step of train-mlp on every rank after a barrier"
 [rates]
 memcpy_bytes_per_s = 2e10
 gemm_fp32_flops_per_s = 1e11
@@ -604,6 +605,8 @@ seconds = 0.02
   EXPECT_DOUBLE_EQ(c.compute_during_comm, 0.5);
   EXPECT_DOUBLE_EQ(c.comm_during_compute, 0.75);
   EXPECT_DOUBLE_EQ(c.rank_skew, 0.05);
+  EXPECT_EQ(c.sources.at("gpu.rank_skew").rfind("one training step of train-mlp on every rank after a barrier; ", 0), 0u)
+      << "the engine's own words for what its rank skew timed: " << c.sources.at("gpu.rank_skew");
   EXPECT_DOUBLE_EQ(c.probe_gflops, 95.0) << "the faster probe, as the faster layer measurement is kept";
   EXPECT_NE(c.sources.at("gpu.probe_gflops").find("90.00 and 95.00"), std::string::npos);
   // the fp16 collective's own pair, and the [gpu] pair for the formats not measured apart
@@ -941,6 +944,17 @@ TEST(Cli, ValidateComparesComputeWithoutTheLaunches) {
   const auto [step1, compute1] = predicted(launching.string());
   EXPECT_GT(step1, step0 + 0.002 - 1e-9);  // at least the first collective's launch
   EXPECT_NEAR(compute1, compute0, 1e-6 * compute0);
+  // nor the time the slowest rank adds (a rank's own compute does not hold it): a skew of 0.5 makes the step
+  // longer and leaves the compute compared where it was
+  auto skewed = c;
+  skewed.rank_skew = 0.5;
+  skewed.name = "dgx-a100-skew";
+  const auto skewing = scratch("dgx-a100-skew.toml");
+  std::ofstream(skewing) << to_toml(skewed);
+  const auto [step2, compute2] = predicted(skewing.string());
+  EXPECT_GT(step2, step1);
+  EXPECT_NEAR(compute2, compute0, 1e-6 * compute0);
+  fs::remove(skewing);
   const auto r = run({"predict", "--workload", std::string(BITSCALE_SOURCE_DIR) + "/data/workloads/train-mlp.toml",
                       "--cluster", launching.string(), "--gpus", "2", "--precision", "fp16", "--batch", "64",
                       "--format", "json"});
