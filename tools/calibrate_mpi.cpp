@@ -162,7 +162,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
   // 0.01 to 1 and their quartiles 0.47-0.91; with 32 samples 0.46-0.64)
   r.contention = world.size > 1 && mpi_threads_serialized();  // same answer on every rank
   // the rank skew: one step of each named workload's forward and backward passes through the trainer's own
-  // network (without workloads, two passes of the linear layer) on every rank after a barrier. A step's time
+  // network (without workloads, three passes of the linear layer) on every rank after a barrier. A step's time
   // moves from step to step on each rank on its own, and the collective after it waits for the slowest rank;
   // passes of one layer spread less than training's steps do (docs/validation.md item 24). In three blocks,
   // seconds apart (after the contention, after each format's, after the codecs), the rounds' median: the host's
