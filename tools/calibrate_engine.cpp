@@ -39,7 +39,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
-          "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "rates", "codecs", "contention", "layer", "collective"});
+          "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "rates", "codecs", "contention",
+          "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");

@@ -605,8 +605,9 @@ seconds = 0.02
   EXPECT_DOUBLE_EQ(c.compute_during_comm, 0.5);
   EXPECT_DOUBLE_EQ(c.comm_during_compute, 0.75);
   EXPECT_DOUBLE_EQ(c.rank_skew, 0.05);
-  EXPECT_EQ(c.sources.at("gpu.rank_skew").rfind("one training step of train-mlp on every rank after a barrier; ", 0), 0u)
-      << "the engine's own words for what its rank skew timed: " << c.sources.at("gpu.rank_skew");
+  const auto& skew_source = c.sources.at("gpu.rank_skew");
+  EXPECT_EQ(skew_source.rfind("one training step of train-mlp on every rank after a barrier; ", 0), 0u)
+      << "the engine's own words for what its rank skew timed: " << skew_source;
   EXPECT_DOUBLE_EQ(c.probe_gflops, 95.0) << "the faster probe, as the faster layer measurement is kept";
   EXPECT_NE(c.sources.at("gpu.probe_gflops").find("90.00 and 95.00"), std::string::npos);
   // the fp16 collective's own pair, and the [gpu] pair for the formats not measured apart
