@@ -39,8 +39,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto doc = parse_toml(text, path);
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
-          "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "rates", "codecs", "contention",
-          "layer", "collective"});
+          "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "contention_sizing", "rates",
+          "codecs", "contention", "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");
@@ -51,6 +51,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   m.collective_values = r.optional_text("collective_values").value_or("values not described");
   m.layer_timing = r.optional_text("layer_timing").value_or("");
   m.rank_skew_timing = r.optional_text("rank_skew_timing").value_or("");
+  m.contention_sizing = r.optional_text("contention_sizing").value_or("");
   auto& scope = m.scope;
   scope.host = r.text("host");
   scope.cpu = r.text("cpu");
@@ -67,7 +68,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto host = r.table("rates");
   host.only({"memcpy_bytes_per_s", "gemm_fp32_flops_per_s", "linear_flops_per_s", "conv_flops_per_s",
              "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured", "layer_spread",
-             "probe_gflops_early", "probe_gflops_late"});
+             "probe_gflops_early", "probe_gflops_late", "contention_bytes", "contention_samples"});
   rates.memcpy_bytes_per_s = host.number("memcpy_bytes_per_s", 1e15);
   rates.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)] = host.number("gemm_fp32_flops_per_s", 1e18);
   rates.linear_flops_per_s = host.number("linear_flops_per_s", 1e18);
@@ -75,6 +76,9 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   rates.contention = host.boolean("contention_measured", false);
   rates.compute_during_comm = host.number("compute_during_comm", 1.0);
   rates.comm_during_compute = host.number("comm_during_compute", 1.0);
+  // the contention rounds' allreduce and layer batch (files written before they were chosen: 2 MiB, 256 samples)
+  rates.contention_bytes = host.optional_number("contention_bytes", 1 << 30).value_or(2 << 20);
+  m.contention_samples = static_cast<int>(host.optional_integer("contention_samples", 1, 1 << 20).value_or(256));
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
   rates.layer_spread = host.optional_number("layer_spread", 10.0, true).value_or(0.0);
   // the host probe beside the two layer measurements (files written before it lack both)
@@ -181,10 +185,13 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
       .gemm = m.engine + " fp32 GEMM 512^3 (" + m.version + "), one thread per rank",
       .codecs = m.engine + "'s compression (to the wire format, divided by the ranks, and back) on " + m.codec_values +
                 ", both directions together (2 x bytes read + written over their summed times)",
-      .comm_load = "allreduce of 2 MiB (fp32) through " + m.library,
-      .format_comm_load = "allreduce of 2 MiB of {} values (" + m.collective_values + ") through " + m.library,
+      .comm_load = fmt::format("allreduce of {:g} MiB (fp32{}) through {}", m.rates.contention_bytes / 1048576,
+                               m.contention_sizing.empty() ? "" : "; " + m.contention_sizing, m.library),
+      .format_comm_load = fmt::format("allreduce of {:g} MiB of {{}} values ({}) through {}",
+                                      m.rates.contention_bytes / 1048576, m.collective_values, m.library),
       .layer_timing = m.layer_timing,
       .gemm_probe = m.engine + "'s (" + m.version + ", one thread)",
+      .contention_samples = m.contention_samples,
       .rank_skew_timing = m.rank_skew_timing,
   };
   out << fmt::format("# bitscale calibrate --from-engine {}: {} {} ({}), {} ranks on {} node{}, {}\n", file, m.engine,

@@ -26,6 +26,10 @@ namespace bitscale {
 struct EngineMeasurements {
   std::string engine, library, version, command, date, codec_values, collective_values, layer_timing;
   std::string rank_skew_timing;
+  // how the engine chose the contention rounds' allreduce (its words; empty: a fixed 2 MiB) and the batch of the
+  // linear layer beside it
+  std::string contention_sizing;
+  int contention_samples = 256;
   HostScope scope;
   HostRates rates;
   std::vector<MpiTiming> timings;

@@ -58,6 +58,12 @@ RUN_CSV_HEADER = (
     "date,host,host_gflops_before,host_gflops_after"
 )
 MIB = 1024 * 1024
+# the contention rounds (calibrate): the linear layer's batch, and the allreduce beside it, 2 MiB doubled up to 8 MiB
+# while it runs under 30 ms alone (as bitscale calibrate's, docs/validation.md items 21 and 23)
+CONTENTION_SAMPLES = 32
+CONTENTION_MIN_BYTES, CONTENTION_MAX_BYTES, CONTENTION_MIN_SECONDS = 2 * MIB, 8 * MIB, 0.03
+CONTENTION_SIZING = (f"{CONTENTION_MIN_BYTES // MIB} MiB, doubled up to {CONTENTION_MAX_BYTES // MIB} MiB while it "
+                     f"ran under {CONTENTION_MIN_SECONDS * 1e3:g} ms alone")
 PRECISIONS = ("fp32", "fp16")  # DDP's allreduce hook and its fp16 compression hook (bf16's needs CUDA in 1.13)
 
 
@@ -731,16 +737,42 @@ def calibrate(args):
         conv_s = median_time(layer_step(torch, conv, torch.randn(32, 64, 16, 16), True), 5)
         linear_rate, conv_rate = over_ranks(lin_flops / lin_alone), over_ranks(conv_flops / conv_s)
 
-        # contention as the timeline applies it: the linear layer and one 2 MiB allreduce started together on every
-        # rank (DDP's collectives run on gloo's threads beside the autograd thread), each also timed alone in the
-        # same round; while both run (o = min of their times together) the compute progresses at f_c of its speed
-        # and the allreduce at f_m of its own: t_c = f_c o + (t_c' - o), t_m = f_m o + (t_m' - o). Once with fp32
-        # values (DDP's own reduction) and once with what the fp16 hook sends (gloo sums fp16 one value at a time:
-        # that collective keeps the cores busier, and compute and it slow each other more)
+        # contention as the timeline applies it: passes of the linear layer on CONTENTION_SAMPLES samples and one
+        # allreduce started together on every rank (DDP's collectives run on gloo's threads beside the autograd
+        # thread), each also timed alone in the same round; while both run (o = min of their times together) the
+        # compute progresses at f_c of its speed and the allreduce at f_m of its own: t_c = f_c o + (t_c' - o),
+        # t_m = f_m o + (t_m' - o). Once with fp32 values (DDP's own reduction) and once with what the fp16 hook
+        # sends (gloo sums fp16 one value at a time: that collective keeps the cores busier, and compute and it
+        # slow each other more). The layer's pass is short (a host's drift between the timings alone and together
+        # counts t_c / o times in f_c), and the allreduce long enough to load the cores as a bucket does (its start
+        # and end load them less than its middle): contention_bytes() (docs/validation.md items 21 and 23)
+        lin_short = layer_step(torch, lin, torch.randn(CONTENTION_SAMPLES, 1024), True)
+
+        def contention_bytes():
+            """2 MiB, doubled up to 8 MiB while an fp32 allreduce of that size alone (the slowest rank's median of 3
+            after a warm-up) runs under 30 ms: the same answer on every rank."""
+            size = CONTENTION_MIN_BYTES
+            while 2 * size <= CONTENTION_MAX_BYTES:
+                t = torch.ones(size // 4)
+                dist.all_reduce(t)  # warm-up
+                times = []
+                for _ in range(3):
+                    dist.barrier()
+                    start = time.perf_counter()
+                    dist.all_reduce(t)
+                    times.append(time.perf_counter() - start)
+                slowest = torch.tensor([statistics.median(times)], dtype=torch.float64)
+                dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
+                if slowest.item() >= CONTENTION_MIN_SECONDS:
+                    break
+                size *= 2
+            return size
+
         def joint_contention(allreduce):
             """(f_c, f_m): the medians of 5 rounds, then over ranks, each in [0.01, 1]."""
             dist.barrier()
-            unit_s = timed(lin_run)
+            lin_short()  # warm-up
+            unit_s = statistics.median(timed(lin_short) for _ in range(3))
             dist.barrier()
             allreduce()  # warm-up
             comm_s = timed(allreduce)
@@ -751,7 +783,7 @@ def calibrate(args):
 
             def compute():
                 for _ in range(units):
-                    lin_run()
+                    lin_short()
 
             f_c, f_m = [], []
             for _ in range(5):
@@ -822,8 +854,10 @@ def calibrate(args):
 
         during_comm, comm_during, rank_skew = 1.0, 1.0, 0.0
         fp16_contention = None
+        comm_bytes = CONTENTION_MIN_BYTES
         if group.size > 1:
-            buf = torch.randn(MIB // 2)  # 2 MiB of fp32
+            comm_bytes = contention_bytes()
+            buf = torch.randn(comm_bytes // 4)
 
             def allreduce():
                 dist.all_reduce(buf)
@@ -831,8 +865,9 @@ def calibrate(args):
 
             during_comm, comm_during = joint_contention(allreduce)
             skew_block()
-            # 2 MiB of fp16: the gradients divided by the ranks, as the hook sends them, the same values every time
-            src16 = sent(MIB, torch.float16)
+            # as many bytes of fp16: the gradients divided by the ranks, as the hook sends them, the same values
+            # every time
+            src16 = sent(comm_bytes // 2, torch.float16)
             buf16 = torch.empty_like(src16)
 
             def allreduce16():
@@ -882,11 +917,13 @@ def calibrate(args):
         say(f"  memcpy {memcpy / 1e9:.2f} GB/s (read + written); GEMM fp32 512^3 {gemm / 1e9:.2f} GFLOP/s")
         say(f"  layers: linear 1024x1024 b256 {linear_rate / 1e9:.2f}, conv 3x3 64ch 16x16 b32 {conv_rate / 1e9:.2f} "
             f"GFLOP/s (forward + backward)")
-        say(f"  linear and a 2 MiB allreduce started together: the linear at {during_comm:.3f} of its rate alone, "
+        say(f"  linear ({CONTENTION_SAMPLES} samples) and a {comm_bytes / MIB:g} MiB allreduce started together: "
+            f"the linear at {during_comm:.3f} of its rate alone, "
             f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind "
             f"the mean over {len(skews)} rounds")
         if fp16_contention:
-            say(f"  the same with an allreduce of 2 MiB of fp16: the linear at {fp16_contention[0]:.3f}, the allreduce "
+            say(f"  the same with an allreduce of {comm_bytes / MIB:g} MiB of fp16: the linear at "
+                f"{fp16_contention[0]:.3f}, the allreduce "
                 f"at {fp16_contention[1]:.3f}")
         say(f"  fp16 hook casts {codec / 1e9:.3f} GB/s (read + written)")
         if not group.root:
@@ -917,6 +954,7 @@ def calibrate(args):
             f"codec_values = {q(values)}",
             f"collective_values = {q(values + (', divided by the ranks' if group.size > 1 else ''))}",
             *([f"rank_skew_timing = {q(skew_timing)}"] if group.size > 1 else []),
+            *([f"contention_sizing = {q(CONTENTION_SIZING)}"] if group.size > 1 else []),
             f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before and after the collectives and the faster of the two kept')}",
             "",
             "[rates]",
@@ -931,6 +969,8 @@ def calibrate(args):
             f"probe_gflops_early = {probe_early!r}",
             f"probe_gflops_late = {probe_late!r}",
             f"contention_measured = {'true' if group.size > 1 else 'false'}",
+            f"contention_bytes = {comm_bytes}",
+            f"contention_samples = {CONTENTION_SAMPLES}",
             "",
             "[codecs]",
             f"fp16 = {codec!r}",

@@ -563,6 +563,7 @@ ranks = 2
 nodes = 2
 memory_gib = 12.0
 rank_skew_timing = "one training step of train-mlp on every rank after a barrier"
+contention_sizing = "doubled while it ran under 30 ms alone"
 [rates]
 memcpy_bytes_per_s = 2e10
 gemm_fp32_flops_per_s = 1e11
@@ -574,6 +575,8 @@ rank_skew = 0.05
 contention_measured = true
 probe_gflops_early = 90.0
 probe_gflops_late = 95.0
+contention_bytes = 8388608
+contention_samples = 32
 [codecs]
 fp16 = 4e9
 [contention.fp16]
@@ -617,6 +620,13 @@ seconds = 0.02
   EXPECT_DOUBLE_EQ(c.contention_for("fp32").compute_during_comm, 0.5);
   EXPECT_DOUBLE_EQ(c.contention_for("bf16").comm_during_compute, 0.75);
   EXPECT_NE(c.sources.at("contention.fp16").find("fp16"), std::string::npos);
+  // the contention rounds' allreduce and layer batch as the engine chose them, in the sources
+  const auto& joint = c.sources.at("gpu.compute_during_comm");
+  EXPECT_NE(joint.find("(32 samples) and one allreduce of 8 MiB (fp32; doubled while it ran under 30 ms alone) "
+                       "through gloo"),
+            std::string::npos)
+      << joint;
+  EXPECT_NE(c.sources.at("contention.fp16").find("allreduce of 8 MiB of fp16 values"), std::string::npos);
   EXPECT_DOUBLE_EQ(c.codec_gbyte_per_s.at("fp16"), 4.0);
   EXPECT_DOUBLE_EQ(c.gpu_memory_gib, 12.0);
   // fc2: 2 x 1024 x 1024 FLOPs a sample forward, x 3 with the backward, x 256 samples, in 20 ms
@@ -654,6 +664,8 @@ seconds = 0.02
       {"op = \"allreduce\"", "op = \"allsum\""},
       {"probe_gflops_late = 95.0\n", ""},
       {"probe_gflops_early = 90.0", "probe_gflops_early = -90.0"},
+      {"contention_bytes = 8388608", "contention_bytes = 0"},
+      {"contention_samples = 32", "contention_samples = 2.5"},
   };
   for (const auto& [from, to] : cases) {
     auto t = text;
@@ -671,6 +683,21 @@ seconds = 0.02
   }
   r = run({"calibrate", "--from-engine", measured.string(), "--backend", "mpi"});
   EXPECT_EQ(r.code, 2) << r.err;
+  // measurements written before the engine chose its contention allreduce: 2 MiB beside 256 samples
+  {
+    auto t = text;
+    for (const std::string line : {"contention_sizing = \"doubled while it ran under 30 ms alone\"\n",
+                                   "contention_bytes = 8388608\n", "contention_samples = 32\n"}) {
+      t.erase(t.find(line), line.size());
+    }
+    std::ofstream(measured) << t;
+    r = run({"calibrate", "--from-engine", measured.string(), "--out", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(find_cluster(out.string())
+                  .sources.at("gpu.compute_during_comm")
+                  .find("(256 samples) and one allreduce of 2 MiB (fp32) through gloo"),
+              std::string::npos);
+  }
   fs::remove_all(out.parent_path());
 }
 
