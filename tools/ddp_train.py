@@ -771,8 +771,7 @@ def calibrate(args):
         def joint_contention(allreduce):
             """(f_c, f_m): the medians of 5 rounds, then over ranks, each in [0.01, 1]."""
             dist.barrier()
-            lin_short()  # warm-up
-            unit_s = statistics.median(timed(lin_short) for _ in range(3))
+            unit_s = median_time(lin_short, 3)
             dist.barrier()
             allreduce()  # warm-up
             comm_s = timed(allreduce)
@@ -953,8 +952,8 @@ def calibrate(args):
             f"memory_gib = {mem_kib / MIB / group.ranks_per_node!r}",
             f"codec_values = {q(values)}",
             f"collective_values = {q(values + (', divided by the ranks' if group.size > 1 else ''))}",
-            *([f"rank_skew_timing = {q(skew_timing)}"] if group.size > 1 else []),
-            *([f"contention_sizing = {q(CONTENTION_SIZING)}"] if group.size > 1 else []),
+            *([f"rank_skew_timing = {q(skew_timing)}", f"contention_sizing = {q(CONTENTION_SIZING)}"]
+              if group.size > 1 else []),
             f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before and after the collectives and the faster of the two kept')}",
             "",
             "[rates]",
