@@ -916,10 +916,13 @@ def calibrate(args):
         say(f"  memcpy {memcpy / 1e9:.2f} GB/s (read + written); GEMM fp32 512^3 {gemm / 1e9:.2f} GFLOP/s")
         say(f"  layers: linear 1024x1024 b256 {linear_rate / 1e9:.2f}, conv 3x3 64ch 16x16 b32 {conv_rate / 1e9:.2f} "
             f"GFLOP/s (forward + backward)")
-        say(f"  linear ({CONTENTION_SAMPLES} samples) and a {comm_bytes / MIB:g} MiB allreduce started together: "
-            f"the linear at {during_comm:.3f} of its rate alone, "
-            f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% behind "
-            f"the mean over {len(skews)} rounds")
+        if group.size > 1:
+            say(f"  linear ({CONTENTION_SAMPLES} samples) and a {comm_bytes / MIB:g} MiB allreduce started together: "
+                f"the linear at {during_comm:.3f} of its rate alone, "
+                f"the allreduce at {comm_during:.3f} of its speed alone; the slowest rank {100 * rank_skew:.1f}% "
+                f"behind the mean over {len(skews)} rounds")
+        else:
+            say("  one rank: no collective beside the compute and no other rank, so no contention or rank skew timed")
         if fp16_contention:
             say(f"  the same with an allreduce of {comm_bytes / MIB:g} MiB of fp16: the linear at "
                 f"{fp16_contention[0]:.3f}, the allreduce "
@@ -968,8 +971,8 @@ def calibrate(args):
             f"probe_gflops_early = {probe_early!r}",
             f"probe_gflops_late = {probe_late!r}",
             f"contention_measured = {'true' if group.size > 1 else 'false'}",
-            f"contention_bytes = {comm_bytes}",
-            f"contention_samples = {CONTENTION_SAMPLES}",
+            *([f"contention_bytes = {comm_bytes}", f"contention_samples = {CONTENTION_SAMPLES}"]
+              if group.size > 1 else []),
             "",
             "[codecs]",
             f"fp16 = {codec!r}",
