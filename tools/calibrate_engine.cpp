@@ -68,7 +68,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const auto host = r.table("rates");
   host.only({"memcpy_bytes_per_s", "gemm_fp32_flops_per_s", "linear_flops_per_s", "conv_flops_per_s",
              "compute_during_comm", "comm_during_compute", "rank_skew", "contention_measured", "layer_spread",
-             "probe_gflops_early", "probe_gflops_late", "contention_bytes", "contention_samples"});
+             "probe_gflops_early", "probe_gflops_middle", "probe_gflops_late", "contention_bytes",
+             "contention_samples"});
   rates.memcpy_bytes_per_s = host.number("memcpy_bytes_per_s", 1e15);
   rates.gemm_flops_per_s[static_cast<int>(ComputePrecision::fp32)] = host.number("gemm_fp32_flops_per_s", 1e18);
   rates.linear_flops_per_s = host.number("linear_flops_per_s", 1e18);
@@ -81,7 +82,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   m.contention_samples = static_cast<int>(host.optional_integer("contention_samples", 1, 1 << 20).value_or(256));
   rates.rank_skew = host.optional_number("rank_skew", 10.0, true).value_or(0.0);
   rates.layer_spread = host.optional_number("layer_spread", 10.0, true).value_or(0.0);
-  // the host probe beside the two layer measurements (files written before it lack both)
+  // the host probe before the first and the last layer measurements (files written before it lack both)
   const auto early = host.optional_number("probe_gflops_early", 1e9), late = host.optional_number("probe_gflops_late", 1e9);
   if (early.has_value() != late.has_value()) {
     const char* missing = early ? "probe_gflops_late" : "probe_gflops_early";
@@ -91,6 +92,15 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   if (early) {
     rates.probe_gflops_early = *early;
     rates.probe_gflops_late = *late;
+  }
+  // the probe before the third layer measurement, since 2026-12-02 (the layers' median of three kept)
+  if (const auto middle = host.optional_number("probe_gflops_middle", 1e9)) {
+    if (!early) {
+      throw InputError(path, host.field("probe_gflops_middle"), format_value(*middle),
+                       "given without probe_gflops_early and probe_gflops_late: the host probe is taken before every "
+                       "layer measurement");
+    }
+    rates.probe_gflops_middle = *middle;
   }
   // a contention pair's two fractions (read as <= 1), each at least 0.01
   const auto check_fractions = [&](const TomlReader& t, double compute_during_comm, double comm_during_compute) {
@@ -123,7 +133,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   }
   std::map<std::string, Workload> workloads;
   for (const auto& l : table_array(r, "layer")) {
-    l.only({"workload", "layer", "batch", "seconds"});
+    l.only({"workload", "layer", "batch", "seconds", "seconds_first", "seconds_second", "seconds_third"});
     const auto file = l.text("workload");
     auto it = workloads.find(file);
     if (it == workloads.end()) {
@@ -141,7 +151,19 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
     const auto batch = l.integer("batch", 1, 1 << 24);
     const auto key = layer_shape_key(*layer, ComputePrecision::fp32, batch);
     if (key.empty()) throw InputError(path, l.field("layer"), name, "has no shape (a linear or conv layer is needed)");
-    rates.layer_flops_per_s[key] = 3.0 * layer->forward_flops * static_cast<double>(batch) / l.number("seconds", 1e6);
+    const double flops = 3.0 * layer->forward_flops * static_cast<double>(batch);
+    rates.layer_flops_per_s[key] = flops / l.number("seconds", 1e6);
+    // the three measurements the kept seconds are the median of (since 2026-12-02): all three or none
+    const auto first = l.optional_number("seconds_first", 1e6), second = l.optional_number("seconds_second", 1e6),
+               third = l.optional_number("seconds_third", 1e6);
+    if (first || second || third) {
+      if (!(first && second && third)) {
+        const char* missing = !first ? "seconds_first" : !second ? "seconds_second" : "seconds_third";
+        throw InputError(path, l.field(missing), "", "missing: a layer's three measurements go together (give "
+                                                     "seconds_first, seconds_second and seconds_third, or none)");
+      }
+      rates.layer_flops_measured[key] = {flops / *first, flops / *second, flops / *third};
+    }
   }
   for (const auto& t : table_array(r, "collective")) {
     // one rank has nothing to sum with: a collective timed there is not a link's

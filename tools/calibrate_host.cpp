@@ -31,11 +31,19 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   c.probe_gflops = r.probe_gflops();
   c.sources["gpu.probe_gflops"] =
       c.probe_gflops > 0
-          ? fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the median "
-                        "block) on every rank at once, median over ranks, taken just before each of the two "
-                        "measurements of the workloads' layers ({:.2f} and {:.2f} GFLOP/s), the faster kept as the "
-                        "layers' rates are; the runs take the same probe (validate's host speed); {}",
-                        e.gemm_probe, r.probe_gflops_early, r.probe_gflops_late, command)
+          ? (r.probe_gflops_middle > 0
+                 ? fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the "
+                               "median block) on every rank at once, median over ranks, taken just before each of "
+                               "the three measurements of the workloads' layers ({:.2f}, {:.2f} and {:.2f} GFLOP/s), "
+                               "the median kept as the layers' rates are; the runs take the same probe (validate's "
+                               "host speed); {}",
+                               e.gemm_probe, r.probe_gflops_early, r.probe_gflops_middle, r.probe_gflops_late, command)
+                 : fmt::format("the host probe, {} fp32 GEMM 512^3 sustained (5 blocks of at least 50 ms, the "
+                               "median block) on every rank at once, median over ranks, taken just before each of "
+                               "the two measurements of the workloads' layers ({:.2f} and {:.2f} GFLOP/s), the "
+                               "faster kept as the layers' rates were; the runs take the same probe (validate's "
+                               "host speed); {}",
+                               e.gemm_probe, r.probe_gflops_early, r.probe_gflops_late, command))
           : "not measured";
   c.sources["gpu.rank_skew"] =
       !r.contention ? "not measured (one rank): none"
@@ -108,11 +116,16 @@ ClusterProfile host_profile(const HostRates& r, const HostEngine& e, const HostS
   for (const auto& [key, rate] : r.layer_flops_per_s) c.layer_gflops[key] = rate / 1e9;
   if (r.layer_spread > 0) {
     c.uncertainty.compute = std::min(1.0, std::max(0.01, r.layer_spread));
-    c.sources["uncertainty"] = fmt::format(
-        "compute {:.3f}: the spread of the workloads' layer rates between two measurements (before and after the "
-        "collectives), median over the layers of |ln(first / second)| / (0.6745 sqrt 2); memory and codecs not "
-        "stated",
-        c.uncertainty.compute);
+    c.sources["uncertainty"] =
+        r.probe_gflops_middle > 0
+            ? fmt::format("compute {:.3f}: the spread of the workloads' layer rates over three measurements (before "
+                          "the collectives, after them and at the end), median over the layers of the sample "
+                          "deviation of the three ln(rate) / sqrt(ln 2); memory and codecs not stated",
+                          c.uncertainty.compute)
+            : fmt::format("compute {:.3f}: the spread of the workloads' layer rates between two measurements "
+                          "(before and after the collectives), median over the layers of |ln(first / second)| / "
+                          "(0.6745 sqrt 2); memory and codecs not stated",
+                          c.uncertainty.compute);
   }
   if (!c.layer_gflops.empty()) {
     c.sources["layer_rates"] = e.layer_kernels + ", forward + backward (3x the forward FLOPs) at the shapes and "
@@ -165,9 +178,18 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
     out << "\n";
   }
   for (const auto& [key, rate] : r.layer_flops_per_s) {
-    out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
+    if (const auto m = r.layer_flops_measured.find(key); m != r.layer_flops_measured.end()) {
+      out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward; the median of {:.2f}, {:.2f} and {:.2f})\n",
+                         key, rate / 1e9, m->second[0] / 1e9, m->second[1] / 1e9, m->second[2] / 1e9);
+    } else {
+      out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
+    }
   }
-  if (r.probe_gflops() > 0) {
+  if (r.probe_gflops_middle > 0) {
+    out << fmt::format("  host probe (fp32 GEMM 512^3, sustained): {:.2f} GFLOP/s before the first layer "
+                       "measurement, {:.2f} before the second, {:.2f} before the third\n", r.probe_gflops_early,
+                       r.probe_gflops_middle, r.probe_gflops_late);
+  } else if (r.probe_gflops() > 0) {
     out << fmt::format("  host probe (fp32 GEMM 512^3, sustained): {:.2f} GFLOP/s before the first layer "
                        "measurement, {:.2f} before the second\n", r.probe_gflops_early, r.probe_gflops_late);
   }

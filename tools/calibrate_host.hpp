@@ -12,6 +12,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <map>
 #include <ostream>
 #include <string>
@@ -21,6 +22,20 @@
 #include "model/cluster.hpp"
 
 namespace bitscale {
+
+// One layer's three measurements (rates or times) and the spread they show, as the standard deviation sigma of one
+// measurement's logarithm: the sample deviation s of the three logarithms; 2 s^2 / sigma^2 is chi-square with 2
+// degrees of freedom (median 2 ln 2), so s's median is sigma sqrt(ln 2), and s / sqrt(ln 2) is what the median over
+// layers is taken of.
+inline double three_measurement_spread(double a, double b, double c) {
+  const double la = std::log(a), lb = std::log(b), lc = std::log(c), mean = (la + lb + lc) / 3;
+  const double s = std::sqrt(((la - mean) * (la - mean) + (lb - mean) * (lb - mean) + (lc - mean) * (lc - mean)) / 2);
+  return s / std::sqrt(std::log(2.0));
+}
+// The median of three values.
+inline double median_of_three(double a, double b, double c) {
+  return std::max(std::min(a, b), std::min(std::max(a, b), c));
+}
 
 struct HostRates {
   double memcpy_bytes_per_s = 0;  // read + written
@@ -39,16 +54,26 @@ struct HostRates {
   // each direction alone (bytes read + written over its own time), where the engine timed them apart
   std::map<std::string, double> codec_encode_bytes_per_s, codec_decode_bytes_per_s;
   std::map<std::string, double> layer_flops_per_s;   // by layer_shape_key, forward + backward
+  // each layer's three measurements in the order taken, where known (the log shows them: scripts/validation-what-if
+  // predicts a grid again from them with another rule than their median)
+  std::map<std::string, std::array<double, 3>> layer_flops_measured;
   std::string layer_workloads;                       // whose layers, for the source
-  // the workloads' layer rates measured twice (before and after the collectives): the standard deviation of one
-  // measurement's logarithm, the median over the layers of |ln(first / second)| / (0.6745 sqrt 2) (the median of
-  // |z| is 0.6745 for z standard normal); 0: not measured
+  // the workloads' layer rates measured three times (before the collectives, after them and at the end; twice,
+  // before and after, in files written before 2026-12-02): the standard deviation of one measurement's logarithm
+  // (the median over layers of three_measurement_spread; with two, of |ln(first / second)| / (0.6745 sqrt 2)); 0: not
+  // measured
   double layer_spread = 0;
-  // the host probe (mpi_host_probe_gflops, or the engine's own GEMM timed the same way) just before each of the two
-  // layer measurements; 0: not taken
-  double probe_gflops_early = 0, probe_gflops_late = 0;
-  // the faster of the two: the host state the layers' rates were kept from (the faster measurement of each)
-  double probe_gflops() const { return std::max(probe_gflops_early, probe_gflops_late); }
+  // the host probe (mpi_host_probe_gflops, or the engine's own GEMM timed the same way) just before each layer
+  // measurement; 0: not taken (middle: only two measurements, as before 2026-12-02)
+  double probe_gflops_early = 0, probe_gflops_middle = 0, probe_gflops_late = 0;
+  // the host state the layers' rates were kept from: with three measurements the median probe (as each layer's
+  // median rate is kept), with two the faster (as the faster measurement of each layer was)
+  double probe_gflops() const {
+    if (probe_gflops_middle > 0) {
+      return median_of_three(probe_gflops_early, probe_gflops_middle, probe_gflops_late);
+    }
+    return std::max(probe_gflops_early, probe_gflops_late);
+  }
 };
 
 // The words a profile's sources use for who measured.

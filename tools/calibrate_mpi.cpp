@@ -131,12 +131,16 @@ std::map<std::string, double> measure_layer_rates(const MpiPlan& plan) {
 
 // CPU ranks: memcpy, Eigen GEMM and the codecs, every rank at once (what one rank gets while the others run).
 // `early_layers`: the workloads' layers measured before the collectives (measure_layer_rates); they are measured
-// again here and the faster of the two kept, so that a slowdown of the host for part of the calibration (tens of
-// seconds of another load) does not set the profile's compute. Every rank calls it (the medians are collective);
-// the profile is meaningful on rank 0.
+// twice more here, first and last, and each layer's median of the three kept: a slowdown of the host for one of
+// them (tens of seconds of another load) does not set the profile's compute, and the median, unlike the faster of
+// two (kept until 2026-12-02), is not biased fast. Every rank calls it (the medians are collective); the profile is
+// meaningful on rank 0.
 ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const std::map<std::string, double>& early_layers,
                             double early_probe, const std::string& command, std::ostream& out) {
   const bool root = world.rank == 0;
+  // the workloads' layers a second time, after the collectives, the host probe just before
+  const double middle_probe = mpi_host_probe_gflops();
+  const auto middle_layers = measure_layer_rates(plan);
   if (root) out << "# host: memcpy, GEMM (Eigen, one thread) and codecs, all ranks at the same time\n" << std::flush;
   HostRates r;
   r.memcpy_bytes_per_s = mpi_median(memcpy_bytes_per_s(std::size_t{64} << 20, 5));
@@ -234,24 +238,25 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
     skew_block();
     r.rank_skew = std::clamp(median_value(skews), 0.0, 10.0);  // every rank holds the same values
   }
-  // the workloads' own layers, at their shapes and default batch: the faster of this and the early measurement
+  // the workloads' own layers, at their shapes and default batch, a third time: each layer's median of the three
   r.layer_workloads = layer_names(plan);
   const double late_probe = mpi_host_probe_gflops();
   r.layer_flops_per_s = measure_layer_rates(plan);
   r.probe_gflops_early = early_probe;
+  r.probe_gflops_middle = middle_probe;
   r.probe_gflops_late = late_probe;
   std::vector<double> spreads;
   for (auto& [key, rate] : r.layer_flops_per_s) {
-    if (const auto it = early_layers.find(key); it != early_layers.end()) {
-      spreads.push_back(std::abs(std::log(rate / it->second)));
-      rate = std::max(rate, it->second);
+    const auto first = early_layers.find(key), second = middle_layers.find(key);
+    if (first != early_layers.end() && second != middle_layers.end()) {
+      spreads.push_back(three_measurement_spread(first->second, second->second, rate));
+      r.layer_flops_measured[key] = {first->second, second->second, rate};
+      rate = median_of_three(first->second, second->second, rate);
     }
   }
   if (!spreads.empty()) {
     std::sort(spreads.begin(), spreads.end());
-    // ln(first / second) of two measurements of spread sigma is normal with deviation sqrt(2) sigma; the median of
-    // its magnitude is 0.6745 sqrt(2) sigma
-    r.layer_spread = spreads[spreads.size() / 2] / (0.6745 * std::sqrt(2.0));
+    r.layer_spread = spreads[spreads.size() / 2];
   }
   const HostEngine engine{
       .kernels = "bitscale train's",
@@ -272,7 +277,7 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                                       "in the format as bitscale train sums them)",
                                       r.contention_bytes / 1048576),
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
-                      "after 2 warm-up steps, measured before and after the collectives and the faster of the two kept",
+                      "after 2 warm-up steps, measured before the collectives, after them and at the end, the median of the three kept",
       .gemm_probe = "Eigen's (one thread)",
       .contention_rounds = 15,
       .contention_samples = kContentionSamples,

@@ -538,7 +538,7 @@ def host_probe_gflops(torch, group):
     """The host probe, as bitscale's (calibrate/mpi_collectives.hpp) with torch's GEMM: every rank times the fp32
     GEMM 512^3 sustained (sustained_time: 5 blocks of at least 50 ms, so that ranks sharing a core get their fair
     share, not one scheduler slice or several by chance), all at once after a barrier; the median over ranks, in
-    GFLOP/s. Calibration takes it before each of its two layer measurements and training before its first step and
+    GFLOP/s. Calibration takes it before each of its three layer measurements and training before its first step and
     after its last: their ratio is the host's speed during a run against its calibration (bitscale validate)."""
     a, b = torch.randn(512, 512), torch.randn(512, 512)
     if group.size > 1:
@@ -717,6 +717,11 @@ def calibrate(args):
                                         "min_s": lo, "max_s": hi})
                     say(f"  {'allreduce':>10} {name:>5} {n * width:>10} {med * 1e6:>11.1f} {lo * 1e6:>11.1f} "
                         f"{hi * 1e6:>11.1f}")
+
+        # the workloads' layers a second time, after the collectives, with the probe before them (a third at the
+        # end: the median of the three is kept)
+        probe_middle = host_probe_gflops(torch, group)
+        middle_layers = time_layers()
 
         # host: every rank at once (what one rank gets while the others run)
         say("# host: copy, GEMM, layers and the fp16 hook's casts, every rank at the same time")
@@ -899,15 +904,20 @@ def calibrate(args):
                        f"after a barrier on every rank, minus 1; the median of {len(skews)} rounds in three blocks, "
                        f"seconds apart (after each contention pair and after the codec)")
 
-        # the workloads' layers a second time: the faster of the two measurements is kept (a slowdown of the host
-        # for part of the calibration must not set the profile's compute)
+        # the workloads' layers a third time: per layer the median of the three measurements is kept, which a
+        # slowdown of the host for one of them (tens of seconds of another load) does not set, and which, unlike
+        # the faster of two, is not biased fast: at two ranks on this host one measurement of the CNN's layers
+        # spreads by about 10% (docs/calibration.md)
         probe_late = host_probe_gflops(torch, group)
         late = time_layers()
-        layers = [{**a, "seconds": min(a["seconds"], b["seconds"])} for a, b in zip(early_layers, late)]
-        # the spread of one measurement: the median over layers of |ln(first / second)| / (0.6745 sqrt 2) (the
-        # difference of two measurements has sqrt 2 times their deviation; the median of |z| is 0.6745)
-        spreads = sorted(abs(math.log(a["seconds"] / b["seconds"])) / (0.6745 * math.sqrt(2))
-                         for a, b in zip(early_layers, late))
+        layers = [{**a, "seconds": statistics.median((a["seconds"], b["seconds"], c["seconds"])),
+                   "measured": (a["seconds"], b["seconds"], c["seconds"])}
+                  for a, b, c in zip(early_layers, middle_layers, late)]
+        # the spread of one measurement: per layer the sample deviation s of the three ln(seconds), whose median
+        # is sigma sqrt(ln 2) (2 s^2 / sigma^2 is chi-square with 2 degrees of freedom, median 2 ln 2); the
+        # median over layers, divided by sqrt(ln 2)
+        spreads = sorted(statistics.stdev([math.log(t["seconds"]) for t in trio]) / math.sqrt(math.log(2))
+                         for trio in zip(early_layers, middle_layers, late))
         layer_spread = spreads[len(spreads) // 2] if spreads else 0.0
         for l in layers:
             say(f"  layer {l['name']} {l['layer']:<8} batch {l['batch']:>4}: {l['seconds'] * 1e3:8.3f} ms forward + "
@@ -957,7 +967,7 @@ def calibrate(args):
             f"collective_values = {q(values + (', divided by the ranks' if group.size > 1 else ''))}",
             *([f"rank_skew_timing = {q(skew_timing)}", f"contention_sizing = {q(CONTENTION_SIZING)}"]
               if group.size > 1 else []),
-            f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before and after the collectives and the faster of the two kept')}",
+            f"layer_timing = {q('5 blocks of at least 50 ms of back-to-back passes after 2 warm-up passes, median block, measured before the collectives, after them and at the end, the median of the three kept')}",
             "",
             "[rates]",
             f"memcpy_bytes_per_s = {memcpy!r}",
@@ -969,6 +979,7 @@ def calibrate(args):
             f"rank_skew = {rank_skew!r}",
             f"layer_spread = {layer_spread!r}",
             f"probe_gflops_early = {probe_early!r}",
+            f"probe_gflops_middle = {probe_middle!r}",
             f"probe_gflops_late = {probe_late!r}",
             f"contention_measured = {'true' if group.size > 1 else 'false'}",
             *([f"contention_bytes = {comm_bytes}", f"contention_samples = {CONTENTION_SAMPLES}"]
@@ -982,7 +993,8 @@ def calibrate(args):
                       f"comm_during_compute = {fp16_contention[1]!r}"]
         for l in layers:
             lines += ["", "[[layer]]", f"workload = {q(l['workload'])}", f"layer = {q(l['layer'])}",
-                      f"batch = {l['batch']}", f"seconds = {l['seconds']!r}"]
+                      f"batch = {l['batch']}", f"seconds = {l['seconds']!r}",
+                      *(f"seconds_{which} = {t!r}" for which, t in zip(("first", "second", "third"), l["measured"]))]
         for c in collectives:
             lines += ["", "[[collective]]", f"op = {q(c['op'])}", f"type = {q(c['type'])}", f"bytes = {c['bytes']}",
                       f"median_s = {c['median_s']!r}", f"min_s = {c['min_s']!r}", f"max_s = {c['max_s']!r}"]

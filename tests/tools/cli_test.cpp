@@ -24,6 +24,7 @@
 #include "model/cluster.hpp"
 #include "model/workload.hpp"
 #include "tests/tools/run_cli.hpp"
+#include "tools/calibrate_host.hpp"
 #include "tools/cli.hpp"
 
 namespace bitscale {
@@ -611,7 +612,8 @@ seconds = 0.02
   const auto& skew_source = c.sources.at("gpu.rank_skew");
   EXPECT_EQ(skew_source.rfind("one training step of train-mlp on every rank after a barrier; ", 0), 0u)
       << "the engine's own words for what its rank skew timed: " << skew_source;
-  EXPECT_DOUBLE_EQ(c.probe_gflops, 95.0) << "the faster probe, as the faster layer measurement is kept";
+  EXPECT_DOUBLE_EQ(c.probe_gflops, 95.0) << "two probes (files before 2026-12-02): the faster, as the faster layer "
+                                          "measurement was kept";
   EXPECT_NE(c.sources.at("gpu.probe_gflops").find("90.00 and 95.00"), std::string::npos);
   // the fp16 collective's own pair, and the [gpu] pair for the formats not measured apart
   ASSERT_EQ(c.contention_by_format.size(), 1u);
@@ -664,6 +666,10 @@ seconds = 0.02
       {"op = \"allreduce\"", "op = \"allsum\""},
       {"probe_gflops_late = 95.0\n", ""},
       {"probe_gflops_early = 90.0", "probe_gflops_early = -90.0"},
+      {"probe_gflops_late = 95.0", "probe_gflops_middle = 80.0"},  // early and middle, no late
+      {"probe_gflops_late = 95.0", "probe_gflops_late = 95.0\nprobe_gflops_middle = 0"},
+      {"seconds = 0.02", "seconds = 0.02\nseconds_first = 0.025\nseconds_third = 0.016"},  // no seconds_second
+      {"seconds = 0.02", "seconds = 0.02\nseconds_first = 0.025\nseconds_second = -0.02\nseconds_third = 0.016"},
       {"contention_bytes = 8388608", "contention_bytes = 0"},
       {"contention_samples = 32", "contention_samples = 2.5"},
   };
@@ -683,6 +689,37 @@ seconds = 0.02
   }
   r = run({"calibrate", "--from-engine", measured.string(), "--backend", "mpi"});
   EXPECT_EQ(r.code, 2) << r.err;
+  // three probes (since 2026-12-02, each layer's median of three measurements kept): the median probe, 90 of
+  // 90, 80 and 95
+  {
+    auto t = text;
+    t.replace(t.find("probe_gflops_late"), 0, "probe_gflops_middle = 80.0\n");
+    std::ofstream(measured) << t;
+    r = run({"calibrate", "--from-engine", measured.string(), "--out", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto three = find_cluster(out.string());
+    EXPECT_DOUBLE_EQ(three.probe_gflops, 90.0);
+    EXPECT_NE(three.sources.at("gpu.probe_gflops").find("(90.00, 80.00 and 95.00 GFLOP/s), the median kept"),
+              std::string::npos)
+        << three.sources.at("gpu.probe_gflops");
+    EXPECT_NE(r.out.find("90.00 GFLOP/s before the first layer measurement, 80.00 before the second, 95.00 before "
+                         "the third"),
+              std::string::npos)
+        << "the log line scripts/host-probe reads: " << r.out;
+  }
+  // a layer's three measurements, in the log that scripts/validation-what-if reads: fc2's 3 x 2 x 1024 x 1024 x
+  // 256 FLOPs in 25, 20 and 16 ms are 64.42, 80.53 and 100.66 GFLOP/s; the kept 20 ms (80.53) is their median
+  {
+    auto t = text;
+    t.replace(t.find("seconds = 0.02"), 14, "seconds = 0.02\nseconds_first = 0.025\nseconds_second = 0.02\n"
+                                             "seconds_third = 0.016");
+    std::ofstream(measured) << t;
+    r = run({"calibrate", "--from-engine", measured.string(), "--out", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("80.53 GFLOP/s (forward + backward; the median of 64.42, 80.53 and 100.66)"),
+              std::string::npos)
+        << r.out;
+  }
   // measurements written before the engine chose its contention allreduce: 2 MiB beside 256 samples
   {
     auto t = text;
@@ -1047,6 +1084,27 @@ TEST(Cli, ValidateTakesTheMedianOfRepeatedRuns) {
   }
   EXPECT_EQ(rows, 3);
   fs::remove_all(csv.parent_path());
+}
+
+// The layer measurements' combination (calibrate's and --from-engine's): the median of three, and the spread
+// of one measurement, worked by hand.
+TEST(Calibrate, LayerMeasurementsMedianAndSpread) {
+  EXPECT_DOUBLE_EQ(median_of_three(3, 1, 2), 2);
+  EXPECT_DOUBLE_EQ(median_of_three(1, 2, 3), 2);
+  EXPECT_DOUBLE_EQ(median_of_three(2, 5, 2), 2);
+  EXPECT_DOUBLE_EQ(median_of_three(5, 1, 1), 1);
+  // ln 1, ln e^0.1, ln e^0.2 = 0, 0.1, 0.2: mean 0.1, s = sqrt((0.01 + 0 + 0.01) / 2) = 0.1, over sqrt(ln 2)
+  // (0.832555) = 0.120112; the same for any common factor and any order
+  EXPECT_NEAR(three_measurement_spread(1, std::exp(0.1), std::exp(0.2)), 0.120112, 1e-6);
+  EXPECT_NEAR(three_measurement_spread(7 * std::exp(0.2), 7, 7 * std::exp(0.1)), 0.120112, 1e-6);
+  EXPECT_DOUBLE_EQ(three_measurement_spread(4, 4, 4), 0);
+  // the profile's probe: the median of three where the middle one was taken, else the faster of two
+  HostRates r;
+  r.probe_gflops_early = 90;
+  r.probe_gflops_late = 95;
+  EXPECT_DOUBLE_EQ(r.probe_gflops(), 95);
+  r.probe_gflops_middle = 80;
+  EXPECT_DOUBLE_EQ(r.probe_gflops(), 90);
 }
 
 }  // namespace
