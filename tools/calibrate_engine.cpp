@@ -162,6 +162,12 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
         throw InputError(path, l.field(missing), "", "missing: a layer's three measurements go together (give "
                                                      "seconds_first, seconds_second and seconds_third, or none)");
       }
+      const double kept = l.number("seconds", 1e6), median = median_of_three(*first, *second, *third);
+      if (std::abs(kept - median) > 1e-9 * median) {
+        throw InputError(path, l.field("seconds"), format_value(kept),
+                         fmt::format("is not the median of seconds_first, seconds_second and seconds_third ({})",
+                                     format_value(median)));
+      }
       rates.layer_flops_measured[key] = {flops / *first, flops / *second, flops / *third};
     }
   }

@@ -179,8 +179,9 @@ void print_host_rates(const HostRates& r, std::ostream& out) {
   }
   for (const auto& [key, rate] : r.layer_flops_per_s) {
     if (const auto m = r.layer_flops_measured.find(key); m != r.layer_flops_measured.end()) {
-      out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward; the median of {:.2f}, {:.2f} and {:.2f})\n",
-                         key, rate / 1e9, m->second[0] / 1e9, m->second[1] / 1e9, m->second[2] / 1e9);
+      out << fmt::format(
+          "  layer {:<40} {:.2f} GFLOP/s (forward + backward; the median of {:.2f}, {:.2f} and {:.2f})\n", key,
+          rate / 1e9, m->second[0] / 1e9, m->second[1] / 1e9, m->second[2] / 1e9);
     } else {
       out << fmt::format("  layer {:<40} {:.2f} GFLOP/s (forward + backward)\n", key, rate / 1e9);
     }

@@ -277,7 +277,8 @@ ClusterProfile measure_host(const MpiWorld& world, const MpiPlan& plan, const st
                                       "in the format as bitscale train sums them)",
                                       r.contention_bytes / 1048576),
       .layer_timing = "inside the trainer's step (its ReLU, layout changes and loss included), median of 10 steps "
-                      "after 2 warm-up steps, measured before the collectives, after them and at the end, the median of the three kept",
+                      "after 2 warm-up steps, measured before the collectives, after them and at the end, the "
+                      "median of the three kept",
       .gemm_probe = "Eigen's (one thread)",
       .contention_rounds = 15,
       .contention_samples = kContentionSamples,

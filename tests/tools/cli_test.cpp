@@ -670,6 +670,7 @@ seconds = 0.02
       {"probe_gflops_late = 95.0", "probe_gflops_late = 95.0\nprobe_gflops_middle = 0"},
       {"seconds = 0.02", "seconds = 0.02\nseconds_first = 0.025\nseconds_third = 0.016"},  // no seconds_second
       {"seconds = 0.02", "seconds = 0.02\nseconds_first = 0.025\nseconds_second = -0.02\nseconds_third = 0.016"},
+      {"seconds = 0.02", "seconds = 0.02\nseconds_first = 0.025\nseconds_second = 0.03\nseconds_third = 0.016"},
       {"contention_bytes = 8388608", "contention_bytes = 0"},
       {"contention_samples = 32", "contention_samples = 2.5"},
   };
