@@ -151,8 +151,8 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
     const auto batch = l.integer("batch", 1, 1 << 24);
     const auto key = layer_shape_key(*layer, ComputePrecision::fp32, batch);
     if (key.empty()) throw InputError(path, l.field("layer"), name, "has no shape (a linear or conv layer is needed)");
-    const double flops = 3.0 * layer->forward_flops * static_cast<double>(batch);
-    rates.layer_flops_per_s[key] = flops / l.number("seconds", 1e6);
+    const double flops = 3.0 * layer->forward_flops * static_cast<double>(batch), kept = l.number("seconds", 1e6);
+    rates.layer_flops_per_s[key] = flops / kept;
     // the three measurements the kept seconds are the median of (since 2026-12-02): all three or none
     const auto first = l.optional_number("seconds_first", 1e6), second = l.optional_number("seconds_second", 1e6),
                third = l.optional_number("seconds_third", 1e6);
@@ -162,7 +162,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
         throw InputError(path, l.field(missing), "", "missing: a layer's three measurements go together (give "
                                                      "seconds_first, seconds_second and seconds_third, or none)");
       }
-      const double kept = l.number("seconds", 1e6), median = median_of_three(*first, *second, *third);
+      const double median = median_of_three(*first, *second, *third);
       if (std::abs(kept - median) > 1e-9 * median) {
         throw InputError(path, l.field("seconds"), format_value(kept),
                          fmt::format("is not the median of seconds_first, seconds_second and seconds_third ({})",

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/fit.hpp"
 #include "calibrate/mpi_collectives.hpp"
 #include "model/cluster.hpp"
 
@@ -32,10 +33,8 @@ inline double three_measurement_spread(double a, double b, double c) {
   const double s = std::sqrt(((la - mean) * (la - mean) + (lb - mean) * (lb - mean) + (lc - mean) * (lc - mean)) / 2);
   return s / std::sqrt(std::log(2.0));
 }
-// The median of three values.
-inline double median_of_three(double a, double b, double c) {
-  return std::max(std::min(a, b), std::min(std::max(a, b), c));
-}
+// The median of three values (calibrate/fit.hpp median_value).
+inline double median_of_three(double a, double b, double c) { return median_value({a, b, c}); }
 
 struct HostRates {
   double memcpy_bytes_per_s = 0;  // read + written
