@@ -1,6 +1,7 @@
 #!/bin/bash
 # validate every stored grid with two binaries; print per-grid median/max/over15 for each
-cd /work/main
+cd "$(dirname "$0")/../../.."  # the repository root
+mkdir -p /tmp/eval
 old=/tmp/bitscale-old; new=build/bitscale
 for g in data/runs/grid-2026-1*; do
   n=$(basename $g)
