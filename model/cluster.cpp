@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include "kernels/input_error.hpp"
@@ -170,8 +172,8 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
   const auto doc = parse_toml(text, source);
   const TomlReader r(doc, source);
   r.only({"name", "description", "default_compute", "gpu", "node", "intra_node", "inter_node", "efficiency",
-          "collectives", "codecs", "codec_encode", "codec_decode", "layer_rates", "reductions", "contention",
-          "uncertainty"});
+          "collectives", "codecs", "codec_encode", "codec_decode", "layer_rates", "reductions", "reduction_sizes",
+          "contention", "uncertainty"});
   ClusterProfile c;
   c.source = source;
   c.name = r.text("name");
@@ -261,6 +263,46 @@ ClusterProfile parse_cluster_toml(std::string_view text, const std::string& sour
       if (key == "fp32") throw InputError(source, sums.field(key), "", "fp32 sums are in the link fit: list other formats");
       find_wire_format(key, sums.field(key));  // a known wire format
       c.reduction_gbyte_per_s[key] = sums.number(key, 1e6);
+    }
+  }
+  if (r.has("reduction_sizes")) {
+    const auto by_size = r.table("reduction_sizes");
+    for (const auto& [k, v] : by_size.raw()) {
+      const std::string key(k.str());
+      if (key == "source") continue;
+      if (key == "fp32") {
+        throw InputError(source, by_size.field(key), "", "fp32 sums are in the link fit: list other formats");
+      }
+      find_wire_format(key, by_size.field(key));  // a known wire format
+      const auto one = by_size.table(key);
+      one.only({"bytes", "ns_per_byte"});
+      ReductionCurve curve;
+      for (auto [name, values, max, zero] : {std::tuple{"bytes", &curve.bytes, 1e15, false},
+                                             std::tuple{"ns_per_byte", &curve.ns_per_byte, 1e6, true}}) {
+        const auto* list = one.raw().get_as<toml::array>(name);
+        if (list == nullptr || list->empty()) {
+          throw InputError(source, one.field(name), "", "must be a non-empty list of numbers");
+        }
+        for (std::size_t i = 0; i < list->size(); ++i) {
+          const auto x = (*list)[i].value<double>();
+          const std::string field = one.field(name) + fmt::format("[{}]", i);
+          if (!x) throw InputError(source, field, "", "must be a number");
+          if (!std::isfinite(*x) || *x < 0 || (!zero && *x == 0) || *x > max) {
+            throw InputError(source, field, format_value(*x),
+                             fmt::format("must be a finite number in {}0, {:g}]", zero ? "[" : "(", max));
+          }
+          if (values == &curve.bytes && i > 0 && !(*x > curve.bytes.back())) {
+            throw InputError(source, field, format_value(*x), "sizes must grow");
+          }
+          values->push_back(*x);
+        }
+      }
+      if (curve.bytes.size() != curve.ns_per_byte.size()) {
+        throw InputError(source, one.field("ns_per_byte"), "",
+                         fmt::format("has {} values for {} sizes: one per size", curve.ns_per_byte.size(),
+                                     curve.bytes.size()));
+      }
+      c.reduction_by_size[key] = std::move(curve);
     }
   }
   if (r.has("contention")) {
@@ -431,6 +473,21 @@ std::string to_toml(const ClusterProfile& c) {
     for (const auto& [name, rate] : c.reduction_gbyte_per_s) put(sums, c, "reductions", name, rate);
     put_table_source(sums, c, "reductions");
     doc.insert("reductions", std::move(sums));
+  }
+
+  if (!c.reduction_by_size.empty()) {
+    toml::table by_size;
+    for (const auto& [format, curve] : c.reduction_by_size) {
+      toml::table one;
+      toml::array bytes, ns;
+      for (double b : curve.bytes) bytes.push_back(b);
+      for (double x : curve.ns_per_byte) ns.push_back(x);
+      one.insert("bytes", std::move(bytes));
+      one.insert("ns_per_byte", std::move(ns));
+      by_size.insert(format, std::move(one));
+    }
+    put_table_source(by_size, c, "reduction_sizes");
+    doc.insert("reduction_sizes", std::move(by_size));
   }
 
   if (!c.contention_by_format.empty()) {

@@ -43,6 +43,11 @@ struct ParameterUncertainty {
   }
 };
 
+// A format's sum cost by size (ClusterProfile::reduction_by_size): bytes ascending, ns_per_byte >= 0 at each.
+struct ReductionCurve {
+  std::vector<double> bytes, ns_per_byte;
+};
+
 struct ClusterProfile {
   std::string name;
   std::string description;
@@ -124,6 +129,11 @@ struct ClusterProfile {
   // beyond what the fp32 link fit holds (model/compute.hpp reduction_seconds; calibration measures it by
   // timing the format's allreduce beside fp32's). Formats not listed add nothing.
   std::map<std::string, double> reduction_gbyte_per_s;
+  // the same sums' cost at each calibrated size ([reduction_sizes.FORMAT] bytes, ns_per_byte): nanoseconds per
+  // byte of the (p-1)/p x n each rank adds, at sizes in ascending order; between two sizes the cost per byte is
+  // interpolated in log(bytes), beyond the ends it is the end's. A format listed here is charged by it, not by
+  // reduction_gbyte_per_s (which then only summarises it): a sum's cost per byte depends on the size
+  std::map<std::string, ReductionCurve> reduction_by_size;
 
   // optional piecewise link parameters by collective size (empty: the single values above hold for all sizes)
   std::vector<LinkRegime> intra_node_regimes, inter_node_regimes;  // inter: bandwidth per GPU

@@ -98,10 +98,27 @@ double absmax_seconds(const ClusterProfile& c, double bytes) {
 }
 
 double reduction_seconds(const ClusterProfile& c, const std::string& format, double wire_bytes, std::int64_t ranks) {
+  if (ranks < 2) return 0;
+  const double summed = (static_cast<double>(ranks) - 1) / static_cast<double>(ranks) * wire_bytes;
+  if (const auto curve = c.reduction_by_size.find(format); curve != c.reduction_by_size.end()) {
+    const auto& b = curve->second.bytes;
+    const auto& ns = curve->second.ns_per_byte;
+    // the first calibrated size at or above this one; beyond either end, the end's cost per byte
+    const std::size_t hi = std::lower_bound(b.begin(), b.end(), wire_bytes) - b.begin();
+    double per_byte = 0;
+    if (hi == 0) {
+      per_byte = ns.front();
+    } else if (hi == b.size()) {
+      per_byte = ns.back();
+    } else {
+      const double t = std::log(wire_bytes / b[hi - 1]) / std::log(b[hi] / b[hi - 1]);
+      per_byte = ns[hi - 1] + t * (ns[hi] - ns[hi - 1]);
+    }
+    return summed * per_byte * 1e-9;
+  }
   const auto it = c.reduction_gbyte_per_s.find(format);
-  if (it == c.reduction_gbyte_per_s.end() || ranks < 2) return 0;
-  const double p = static_cast<double>(ranks);
-  return (p - 1) / p * wire_bytes / (it->second * 1e9);
+  if (it == c.reduction_gbyte_per_s.end()) return 0;
+  return summed / (it->second * 1e9);
 }
 
 }  // namespace bitscale

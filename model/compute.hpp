@@ -62,7 +62,8 @@ double codec_seconds(const ClusterProfile& c, const std::string& codec, double b
 double absmax_seconds(const ClusterProfile& c, double bytes);
 
 // The sums of an allreduce of `wire_bytes` in `format` over `ranks` beyond what the link fit holds: each rank
-// adds (p-1)/p of the buffer, (p-1)/p x n / reductions[format]; 0 for a format the profile does not list.
+// adds (p-1)/p of the buffer, (p-1)/p x n / reductions[format], or (p-1)/p x n x the cost per byte at n
+// from [reduction_sizes] where the profile has one for the format; 0 for a format the profile lists in neither.
 double reduction_seconds(const ClusterProfile& c, const std::string& format, double wire_bytes, std::int64_t ranks);
 
 }  // namespace bitscale

@@ -17,6 +17,9 @@ ClusterProfile scaled(const ClusterProfile& c, const ParameterScale& s) {
   for (auto& [key, rate] : out.codec_decode_gbyte_per_s) rate *= s.codecs;
   out.codec_hbm_efficiency *= s.codecs;  // a factor here, not a fraction: it may pass 1
   for (auto& [key, rate] : out.reduction_gbyte_per_s) rate *= s.codecs;
+  for (auto& [key, curve] : out.reduction_by_size) {
+    for (auto& ns : curve.ns_per_byte) ns /= s.codecs;
+  }
   out.intra_node_gbps *= s.node_bandwidth;
   out.intra_node_latency_us *= s.node_latency;
   for (auto& r : out.intra_node_regimes) {

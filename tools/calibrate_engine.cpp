@@ -40,7 +40,7 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
   const TomlReader r(doc, path);
   r.only({"engine", "library", "engine_version", "command", "date", "host", "cpu", "ranks", "nodes", "memory_gib",
           "codec_values", "collective_values", "layer_timing", "rank_skew_timing", "contention_sizing", "rates",
-          "codecs", "contention", "layer", "collective"});
+          "codecs", "codec_encode", "codec_decode", "contention", "layer", "collective"});
   EngineMeasurements m;
   m.engine = r.text("engine");
   m.library = r.text("library");
@@ -131,6 +131,33 @@ EngineMeasurements parse_engine_measurements(std::string_view text, const std::s
       rates.codec_bytes_per_s[key] = codecs.number(key, 1e15);
     }
   }
+  // each direction at its own rate (since 2026-12-02: the fp16 hook's cast with the division takes many times its
+  // copy back, and the timeline places them apart): a format of [codecs] only, and both directions or neither
+  for (const auto& [table, rates_of] : {std::pair{"codec_encode", &rates.codec_encode_bytes_per_s},
+                                        std::pair{"codec_decode", &rates.codec_decode_bytes_per_s}}) {
+    if (!r.has(table)) continue;
+    const auto one = r.table(table);
+    for (const auto& [k, v] : one.raw()) {
+      const std::string key(k.str());
+      find_wire_format(key, one.field(key));
+      if (!rates.codec_bytes_per_s.contains(key)) {
+        throw InputError(path, one.field(key), "", "names a format that [codecs] does not hold");
+      }
+      (*rates_of)[key] = one.number(key, 1e15);
+    }
+  }
+  const auto paired = [&](const std::map<std::string, double>& have, std::string_view have_table,
+                           const std::map<std::string, double>& need, std::string_view need_table) {
+    for (const auto& entry : have) {
+      if (!need.contains(entry.first)) {
+        throw InputError(path, fmt::format("{}.{}", need_table, entry.first), "",
+                         fmt::format("missing: [{}] holds {}, and a codec's two directions come together", have_table,
+                                     entry.first));
+      }
+    }
+  };
+  paired(rates.codec_encode_bytes_per_s, "codec_encode", rates.codec_decode_bytes_per_s, "codec_decode");
+  paired(rates.codec_decode_bytes_per_s, "codec_decode", rates.codec_encode_bytes_per_s, "codec_encode");
   std::map<std::string, Workload> workloads;
   for (const auto& l : table_array(r, "layer")) {
     l.only({"workload", "layer", "batch", "seconds", "seconds_first", "seconds_second", "seconds_third"});

@@ -7,7 +7,8 @@
 //   [rates]       memcpy_bytes_per_s, gemm_fp32_flops_per_s, linear_flops_per_s, conv_flops_per_s (the reference
 //                 layers, forward + backward), compute_during_comm, comm_during_compute, rank_skew,
 //                 contention_measured, layer_spread (the layer rates' spread between two measurements)
-//   [codecs]      bytes read + written per second by wire format
+//   [codecs]      bytes read + written per second by wire format, both directions together
+//   [codec_encode], [codec_decode]  (optional, both or neither) each direction alone, by format of [codecs]
 //   [[layer]]     workload (file), layer (name), batch, seconds (one forward + backward as training runs it)
 //   [[collective]] op, type, bytes, median_s, min_s, max_s (slowest rank per iteration, median)
 // A layer's rate is 3x its forward FLOPs (bitscale's count) over its time, keyed by its shape.

@@ -317,23 +317,25 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
     const auto [format, type_suffix] = split_type(type);
     if (op != CollectiveOp::allreduce || type == links_type || type_suffix != suffix || !is_wire_format(format)) continue;
     const auto base = points(op, links_type);
-    double nn = 0, ne = 0, ee = 0;
-    std::size_t shared = 0;
+    std::vector<std::pair<double, double>> extras;  // (bytes, seconds over fp32's) at each shared size, ascending
     for (const auto* t : points(op, type)) {
       for (const auto* b : base) {
-        if (b->bytes == t->bytes) {
-          const double extra = t->median_s - b->median_s;
-          nn += t->bytes * t->bytes;
-          ne += t->bytes * extra;
-          ee += extra * extra;
-          ++shared;
-        }
+        if (b->bytes == t->bytes) extras.emplace_back(t->bytes, t->median_s - b->median_s);
       }
     }
+    std::sort(extras.begin(), extras.end());
+    const std::size_t shared = extras.size();
     if (shared < 3) continue;
-    const double k = ne / nn;  // seconds per wire byte, through the origin
+    // one rate: seconds per wire byte by least squares through the origin, and the share of the extra's variation
+    // it explains (1 - SSE / SS around 0); a format whose extra it does not explain is no slower than fp32 here
+    double nn = 0, ne = 0, ee = 0;
+    for (const auto& [n, e] : extras) {
+      nn += n * n;
+      ne += n * e;
+      ee += e * e;
+    }
+    const double k = ne / nn;
     const double p = static_cast<double>(ranks);
-    // the share of the extra's variation the proportional fit explains (1 - SSE / SS around 0)
     const double explained = ee > 0 ? 1.0 - (ee - k * ne) / ee : 0.0;
     if (!(k > 0) || explained < 0.5) {
       out << fmt::format("# sums {}: no slower than fp32's here (extra {:.3g} s per byte, {:.0f}% explained): none "
@@ -342,16 +344,38 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
     }
     const double rate = (p - 1) / p / k;
     c.reduction_gbyte_per_s[format] = rate / 1e9;
+    // and the cost at each size: a sum's cost per byte is not one number. MPI's sums add nothing below 512 KiB
+    // (hidden behind its latency) and 1.3-1.9x the median per byte at 4-8 MiB; gloo's peak at 0.7-1.6 MB and fall
+    // to 0.8-0.9x at 8 MiB (docs/validation.md item 30). Each size's own seconds per summed byte (negative
+    // extras, timing noise, count as none), each the median of it and its two neighbours in size so one noisy
+    // size cannot set a bucket's cost
+    std::vector<double> own;
+    for (const auto& [n, e] : extras) own.push_back(std::max(0.0, e / n) * p / (p - 1) * 1e9);
+    ReductionCurve curve;
+    for (std::size_t i = 0; i < shared; ++i) {
+      std::vector<double> window(own.begin() + (i == 0 ? 0 : i - 1), own.begin() + std::min(shared, i + 2));
+      std::sort(window.begin(), window.end());
+      const std::size_t m = window.size() / 2;
+      curve.bytes.push_back(extras[i].first);
+      curve.ns_per_byte.push_back(window.size() % 2 ? window[m] : 0.5 * (window[m - 1] + window[m]));
+    }
     formats += (formats.empty() ? "" : ", ") + fmt::format("{} {:.3f} GB/s", format, rate / 1e9);
     out << fmt::format("# sums {}: allreduce {:.3g} s per wire byte over fp32's at {} shared sizes ({:.0f}% of the "
-                       "extra explained): {:.3f} GB/s of wire values\n",
-                       format, k, shared, 100 * explained, rate / 1e9);
+                       "extra explained): {:.3f} GB/s of wire values; by size {:.3g} to {:.3g} ns per summed byte\n",
+                       format, k, shared, 100 * explained, rate / 1e9,
+                       *std::min_element(curve.ns_per_byte.begin(), curve.ns_per_byte.end()),
+                       *std::max_element(curve.ns_per_byte.begin(), curve.ns_per_byte.end()));
+    c.reduction_by_size[format] = std::move(curve);
   }
   if (!c.reduction_gbyte_per_s.empty()) {
     c.sources["reductions"] = fmt::format(
         "each format's allreduce time minus the fp32 allreduce's at the same bytes, fitted as (p-1)/p x n / rate "
         "through the origin ({}); {}",
         formats, command);
+    c.sources["reduction_sizes"] = fmt::format(
+        "each format's allreduce time minus the fp32 allreduce's at each size, per byte of (p-1)/p x n, the median "
+        "of the size and its two neighbours; {}",
+        command);
   }
   return result;
 }

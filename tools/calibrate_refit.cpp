@@ -113,7 +113,9 @@ int calibrate_refit(const CalibrateOptions& o, std::ostream& out, std::ostream& 
                   std::filesystem::path(o.refit).filename().string(), today());
   // what the fits set is set again from nothing: a format no slower than fp32's now has no [reductions] entry
   c.reduction_gbyte_per_s.clear();
+  c.reduction_by_size.clear();
   c.sources.erase("reductions");
+  c.sources.erase("reduction_sizes");
   out << fmt::format("# bitscale calibrate --refit {}: {} rows, {} ranks on {} node(s), onto {}\n", o.refit,
                      m.timings.size(), m.ranks, m.nodes, o.base);
   const auto fits = fit_series(m.timings, links_type, static_cast<int>(m.ranks),

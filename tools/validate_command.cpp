@@ -56,6 +56,9 @@ ClusterProfile at_host_speed(const ClusterProfile& c, double speed) {
                       &s.reduction_gbyte_per_s}) {
     for (auto& [key, rate] : *rates) rate *= speed;
   }
+  for (auto& [key, curve] : s.reduction_by_size) {
+    for (auto& ns : curve.ns_per_byte) ns /= speed;
+  }
   return s;
 }
 

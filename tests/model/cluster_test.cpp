@@ -100,6 +100,22 @@ TEST(Clusters, BadProfilesNameTheField) {
       {"[node]", "[reductions]\nfp17 = 0.5\n[node]", "reductions.fp17"},
       {"[node]", "[reductions]\nfp32 = 0.5\n[node]", "reductions.fp32"},
       {"[node]", "[codec_decode]\ndettmers8 = 0\n[node]", "codec_decode.dettmers8 = '0': must be > 0"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [1e6, 1e6]\nns_per_byte = [2, 1]\n[node]",
+       "reduction_sizes.fp16.bytes[1] = '1000000': sizes must grow"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [1e6, 2e6]\nns_per_byte = [2]\n[node]",
+       "reduction_sizes.fp16.ns_per_byte: has 1 values for 2 sizes"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [1e6, 2e6]\nns_per_byte = [2, -1]\n[node]",
+       "reduction_sizes.fp16.ns_per_byte[1] = '-1': must be a finite number in [0, 1e+06]"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [0, 2e6]\nns_per_byte = [2, 1]\n[node]",
+       "reduction_sizes.fp16.bytes[0] = '0'"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [1e6, \"2e6\"]\nns_per_byte = [2, 1]\n[node]",
+       "reduction_sizes.fp16.bytes[1]: must be a number"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = []\nns_per_byte = []\n[node]",
+       "reduction_sizes.fp16.bytes: must be a non-empty list"},
+      {"[node]", "[reduction_sizes.fp16]\nns_per_byte = [2]\n[node]", "reduction_sizes.fp16.bytes"},
+      {"[node]", "[reduction_sizes.fp17]\nbytes = [1e6]\nns_per_byte = [2]\n[node]", "reduction_sizes.fp17"},
+      {"[node]", "[reduction_sizes.fp32]\nbytes = [1e6]\nns_per_byte = [2]\n[node]", "reduction_sizes.fp32"},
+      {"[node]", "[reduction_sizes.fp16]\nbytes = [1e6]\nns_per_byte = [2]\nns = [1]\n[node]", "unknown key"},
       {"[node]", "[codec_encode]\ndettmers9 = 2\n[node]", "codec_encode.dettmers9"},
       {"[node]", "[contention.fp16]\ncompute_during_comm = 1.5\ncomm_during_compute = 0.5\n[node]",
        "contention.fp16.compute_during_comm = '1.5': must be <= 1"},
@@ -151,6 +167,8 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     c.comm_launch_s = 0.00375;
     c.sources["gpu.comm_launch_s"] = "test: a scheduler slice per wake-up";
     c.sources["reductions"] = "test: a slow fp16 sum";
+    c.reduction_by_size["bf16"] = {{65536, 1048576, 8388608}, {0, 12.5, 7.25}};
+    c.sources["reduction_sizes"] = "test: a sum's cost by size";
     c.codec_encode_gbyte_per_s["dettmers8"] = 1.25;
     c.codec_decode_gbyte_per_s["dettmers8"] = 10.5;
     c.sources["codec_encode"] = "test: a slow encode";
@@ -179,6 +197,10 @@ TEST(Clusters, WrittenProfilesReadBackWithTheirSources) {
     EXPECT_EQ(back.intra_node_regimes[1].bandwidth_gbps, 2000);
     EXPECT_EQ(back.layer_gflops, c.layer_gflops);
     EXPECT_EQ(back.reduction_gbyte_per_s, c.reduction_gbyte_per_s);
+    ASSERT_EQ(back.reduction_by_size.count("bf16"), 1u);
+    EXPECT_EQ(back.reduction_by_size.at("bf16").bytes, c.reduction_by_size.at("bf16").bytes);
+    EXPECT_EQ(back.reduction_by_size.at("bf16").ns_per_byte, c.reduction_by_size.at("bf16").ns_per_byte);
+    EXPECT_EQ(back.sources.at("reduction_sizes"), "test: a sum's cost by size");
     EXPECT_EQ(back.codec_encode_gbyte_per_s, c.codec_encode_gbyte_per_s);
     EXPECT_EQ(back.codec_decode_gbyte_per_s, c.codec_decode_gbyte_per_s);
     EXPECT_EQ(back.rank_skew, c.rank_skew);

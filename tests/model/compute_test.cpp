@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "model/memory.hpp"
 
 namespace bitscale {
@@ -96,6 +98,29 @@ TEST(Compute, CodecIsMemoryBound) {
   EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6, enc), 2e-3, 1e-15);
   c.codec_encode_gbyte_per_s["fp16"] = 1.5;  // 6e6 bytes at 1.5 GB/s = 4 ms
   EXPECT_NEAR(codec_seconds(c, "fp16", 4e6, 2e6, enc), 4e-3, 1e-15);
+}
+
+// A sum's cost by size ([reduction_sizes]): (p-1)/p x n x the cost per byte at n, interpolated in log(n) between
+// the two nearest calibrated sizes and the end's beyond either end; the table, not [reductions], where both are
+// listed. Worked by hand: 4 ranks, sizes 1 MB, 10 MB, 100 MB at 4, 2 and 1 ns per byte.
+TEST(Compute, SumCostFollowsItsSizes) {
+  auto c = find_cluster("dgx-a100");
+  c.reduction_gbyte_per_s["fp16"] = 0.001;  // 1000 ns per byte: must not be used
+  c.reduction_by_size["fp16"] = {{1e6, 1e7, 1e8}, {4, 2, 1}};
+  // at the sizes themselves
+  EXPECT_NEAR(reduction_seconds(c, "fp16", 1e7, 4), 0.75 * 1e7 * 2e-9, 1e-15);
+  // 3.16e7 B is half-way between 1e7 and 1e8 in log(n): 1.5 ns per byte
+  EXPECT_NEAR(reduction_seconds(c, "fp16", std::sqrt(1e15), 4), 0.75 * std::sqrt(1e15) * 1.5e-9, 1e-12);
+  // 2e6 B: log10(2) = 0.30102999566 of the way from 4 to 2 ns
+  EXPECT_NEAR(reduction_seconds(c, "fp16", 2e6, 4), 0.75 * 2e6 * (4 - 2 * 0.30102999566) * 1e-9, 1e-13);
+  // beyond the ends: the end's cost per byte
+  EXPECT_NEAR(reduction_seconds(c, "fp16", 1e5, 4), 0.75 * 1e5 * 4e-9, 1e-15);
+  EXPECT_NEAR(reduction_seconds(c, "fp16", 1e9, 4), 0.75 * 1e9 * 1e-9, 1e-12);
+  // one rank sums nothing; a format in [reductions] alone keeps its rate
+  EXPECT_EQ(reduction_seconds(c, "fp16", 1e7, 1), 0.0);
+  c.reduction_gbyte_per_s["bf16"] = 0.5;
+  EXPECT_NEAR(reduction_seconds(c, "bf16", 1e7, 4), 0.75 * 1e7 / 0.5e9, 1e-15);
+  EXPECT_EQ(reduction_seconds(c, "fp8-e4m3", 1e7, 4), 0.0);
 }
 
 TEST(Memory, BytesPerParameterByPolicy) {

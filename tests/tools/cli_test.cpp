@@ -721,6 +721,35 @@ seconds = 0.02
               std::string::npos)
         << r.out;
   }
+  // each direction of the codec timed apart (files since 2026-12-02): both rates into the profile beside the
+  // combined one, with their sources; one direction alone, a format [codecs] does not hold, or a zero rate is bad
+  {
+    const std::string directions = "[codec_encode]\nfp16 = 2.5e9\n[codec_decode]\nfp16 = 1e10\n";
+    auto t = text;
+    t.replace(t.find("[contention.fp16]"), 0, directions);
+    std::ofstream(measured) << t;
+    r = run({"calibrate", "--from-engine", measured.string(), "--out", out.string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto apart = find_cluster(out.string());
+    EXPECT_DOUBLE_EQ(apart.codec_gbyte_per_s.at("fp16"), 4.0);
+    EXPECT_DOUBLE_EQ(apart.codec_encode_gbyte_per_s.at("fp16"), 2.5);
+    EXPECT_DOUBLE_EQ(apart.codec_decode_gbyte_per_s.at("fp16"), 10.0);
+    EXPECT_NE(apart.sources.at("codec_encode").find("the encode alone"), std::string::npos);
+    EXPECT_NE(apart.sources.at("codec_decode").find("the decode alone"), std::string::npos);
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"[codec_decode]\nfp16 = 1e10\n", ""},
+                                   {"[codec_encode]\nfp16 = 2.5e9\n", ""},
+                                   {"[codec_encode]\nfp16 = 2.5e9", "[codec_encode]\nfp16 = 2.5e9\nbf16 = 3e9"},
+                                   {"fp16 = 1e10", "fp16 = 0"}}) {
+      auto b = t;
+      b.replace(b.find(from), from.size(), to);
+      std::ofstream(bad) << b;
+      r = run({"calibrate", "--from-engine", bad.string(), "--out", never.string()});
+      EXPECT_EQ(r.code, 2) << to << ": " << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+      EXPECT_NE(r.err.find("codec_"), std::string::npos) << "names the field: " << r.err;
+      EXPECT_FALSE(fs::exists(never)) << to;
+    }
+  }
   // measurements written before the engine chose its contention allreduce: 2 MiB beside 256 samples
   {
     auto t = text;
@@ -813,6 +842,46 @@ TEST(Cli, CalibrateRefitFitsOldMeasurementsAgain) {
   r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-h100", "--backend", "mpi"});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_FALSE(fs::exists(never));
+  fs::remove_all(out.parent_path());
+}
+
+// A format's sum cost at each calibrated size ([reduction_sizes], docs/validation.md item 30): 16 ranks on 2 nodes
+// (dgx-a100's 8 per node), fp16 summed at 0.2 GB/s ((p-1)/p x n / rate over fp32's: 5 ns per summed byte) at ten
+// sizes, at 0.3 GB/s (3.33 ns) at the two largest, and one size (1 MiB) ten times slower, a noisy one. Each size's
+// cost is the median of it and its two neighbours: 5 ns up to 4 MiB (1 MiB's outlier outvoted by its neighbours),
+// then 3.33 at 6 MiB (4 MiB's 5 against two 3.33) and 3.33 at 8 MiB (the mean of the last two). [reductions] keeps
+// the least-squares rate through the origin, which the largest sizes set: sum n e / sum n^2.
+TEST(Cli, CalibrateSumCostFollowsItsSizes) {
+  const auto csv = scratch("sums.csv");
+  const auto out = scratch("sums.toml");
+  std::string text = "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
+                     "fit_max_relative_error\n";
+  const std::vector<double> sizes = {65536.,  131072.,  262144.,  524288.,  786432.,  1048576.,
+                                     1572864., 2097152., 3145728., 4194304., 6291456., 8388608.};
+  double nn = 0, ne = 0;
+  for (double n : sizes) {
+    const double rate = n > 4194304 ? 0.3e9 : n == 1048576 ? 0.02e9 : 0.2e9;
+    const double t = 60e-6 + n / 50e6, extra = 15. / 16 * n / rate;
+    text += fmt::format("allreduce,fp32,16,2,{},{},{},{},0,0,0,0\n", n, t, 0.95 * t, 1.05 * t);
+    text += fmt::format("allreduce,fp16,16,2,{},{},{},{},0,0,0,0\n", n, t + extra, 0.95 * (t + extra),
+                        1.05 * (t + extra));
+    nn += n * n;
+    ne += n * extra;
+  }
+  std::ofstream(csv) << text;
+  // --force: the fp16 series' own line misses the noisy size by more than --max-error, as a grid's may
+  const auto r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-a100", "--out", out.string(), "--force"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = find_cluster(out.string());
+  EXPECT_NEAR(c.reduction_gbyte_per_s.at("fp16"), 15. / 16 / (ne / nn) / 1e9, 1e-9);
+  const auto& curve = c.reduction_by_size.at("fp16");
+  EXPECT_EQ(curve.bytes, sizes);
+  ASSERT_EQ(curve.ns_per_byte.size(), sizes.size());
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    EXPECT_NEAR(curve.ns_per_byte[i], i < 10 ? 5.0 : 1 / 0.3, 1e-6) << sizes[i];
+  }
+  EXPECT_NE(c.sources.at("reduction_sizes").find("the median of the size and its two neighbours"), std::string::npos);
+  EXPECT_NE(r.out.find("by size 3.33 to 5 ns per summed byte"), std::string::npos) << r.out;
   fs::remove_all(out.parent_path());
 }
 
