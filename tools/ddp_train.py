@@ -587,15 +587,24 @@ def gradient_like(torch, n, seed):
     return (sign * v).to(torch.float32)
 
 
-def initial_gradients(torch, workload):
-    """The gradients of the workload's network after one forward and backward pass at initialisation (seed 1)
-    on a batch of its synthetic task, in DDP's bucket order (the last layer first)."""
+def training_gradients(torch, workload, rank, step=15):
+    """The gradients this rank computes at step `step` (from 0) of the workload's own training: train's defaults
+    (seed 1, SGD at lr 0.01 with momentum 0.9, the workload's batch, this rank's own batches), one process, no
+    averaging, in DDP's bucket order (the last layer first). Calibration sums and casts these: gloo's fp16 sum of
+    training's gradients at step 15 took 15-35% longer than of the gradients at initialisation, which every rank
+    held alike (docs/validation.md item 31)."""
     import torch.nn.functional as F
 
     torch.manual_seed(1)
     model = build_network(torch, workload)
-    x, y = TeacherTask(torch, input_shape(workload), workload["layers"][-1]["out"], 1, 0).batch(workload["batch"])
-    F.cross_entropy(model(x), y).backward()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    task = TeacherTask(torch, input_shape(workload), workload["layers"][-1]["out"], 1, rank)
+    for i in range(step + 1):
+        opt.zero_grad(set_to_none=False)
+        x, y = task.batch(workload["batch"])
+        F.cross_entropy(model(x), y).backward()
+        if i < step:
+            opt.step()
     return torch.cat([p.grad.flatten() for p in reversed(list(model.parameters()))])
 
 
@@ -662,20 +671,22 @@ def calibrate(args):
             f"{iters} iterations after {warmup} warm-up")
         # the values the engine will send (the speed of gloo's fp16 sum and of the hook's casts depends on them:
         # fp16 subnormals take a slower path, and gradients divided by the ranks are often subnormal in fp16): the
-        # workloads' own gradients after one step at initialisation, repeated to 2^22 values, else gradient-like
-        # values
-        grads = [initial_gradients(torch, w) for w in workloads]
+        # workloads' own gradients at training's 16th step, each rank its own, repeated to 2^22 values, else
+        # gradient-like values (before 2026-12-03: the gradients at initialisation, the same on every rank)
+        grads = [training_gradients(torch, w, group.rank) for w in workloads]
         if grads:
             g = torch.cat(grads)
             g = g.repeat((1 << 22) // g.numel() + 1)[: max(1 << 22, g.numel())].contiguous()
         else:
             g = gradient_like(torch, 1 << 22, seed=7)
-        values = (f"the gradients of {', '.join(w['name'] for w in workloads)} after one step at initialisation "
-                  f"({g.numel()} values)") if grads else f"{g.numel()} gradient-like values"
+        values = (f"the gradients of {', '.join(w['name'] for w in workloads)} at training's 16th step, each rank "
+                  f"its own ({g.numel()} values)") if grads else f"{g.numel()} gradient-like values"
 
         def sent(n, dtype):
-            """n values as the fp16 hook sends them: the gradients divided by the ranks, in the wire type."""
-            return (g.repeat(n // g.numel() + 1)[:n] / group.size).to(dtype)
+            """n values as DDP sends them: the gradients divided by the ranks; the fp16 hook casts them to fp16
+            first and divides in fp16."""
+            values = g.repeat(n // g.numel() + 1)[:n]
+            return values.to(dtype).div_(group.size) if dtype == torch.float16 else values / group.size
 
         def time_layers():
             """The workloads' own layers at their default batch, forward + backward as training runs them, each

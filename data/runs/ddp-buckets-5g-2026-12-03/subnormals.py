@@ -7,6 +7,18 @@ import sys, importlib.util, torch
 import torch.nn.functional as F
 spec = importlib.util.spec_from_file_location("ddp_train", "tools/ddp_train.py")
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+
+
+def initial_gradients(torch, m, workload):
+    """What calibration summed before 2026-12-03: the gradients after one forward and backward pass at
+    initialisation (seed 1, rank 0's first batch), in DDP's bucket order, the same on every rank."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(1)
+    model = m.build_network(torch, workload)
+    x, y = m.TeacherTask(torch, m.input_shape(workload), workload["layers"][-1]["out"], 1, 0).batch(workload["batch"])
+    F.cross_entropy(model(x), y).backward()
+    return torch.cat([p.grad.flatten() for p in reversed(list(model.parameters()))])
 torch.set_num_threads(1)
 w = m.load_workload("data/workloads/train-mlp.toml")
 wc = m.load_workload("data/workloads/train-cnn.toml")
@@ -17,9 +29,9 @@ def stats(name, g):
     sub = ((h.abs() < 2.0**-14) & (h != 0)).float().mean().item()
     zero_out = ((h == 0) & nz).float().mean().item()
     print(f"{name:32} n={g.numel():8} fp16 subnormal {100*sub:5.1f}%  flushed to 0 {100*zero_out:5.1f}%  median |g/2| {a.median().item():.2e}")
-cal = torch.cat([m.initial_gradients(torch, w), m.initial_gradients(torch, wc)])
+cal = torch.cat([initial_gradients(torch, m, w), initial_gradients(torch, m, wc)])
 stats("calibration (MLP+CNN at init)", cal)
-stats("calibration MLP part", m.initial_gradients(torch, w))
+stats("calibration MLP part", initial_gradients(torch, m, w))
 lr, mom, seed = float(sys.argv[1]), float(sys.argv[2]), 1
 torch.manual_seed(seed)
 model = m.build_network(torch, w)
