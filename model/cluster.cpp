@@ -123,6 +123,26 @@ void ClusterProfile::validate() const {
       }
     }
   }
+  // a sum's cost by size: as the reader checks it, so that no profile is written that would not load again
+  for (const auto& [format, curve] : reduction_by_size) {
+    const std::string table = "reduction_sizes." + format;
+    if (curve.bytes.empty() || curve.bytes.size() != curve.ns_per_byte.size()) {
+      throw InputError(source, table + ".ns_per_byte", "",
+                       fmt::format("has {} values for {} sizes: one per size, at least one", curve.ns_per_byte.size(),
+                                   curve.bytes.size()));
+    }
+    for (std::size_t i = 0; i < curve.bytes.size(); ++i) {
+      const double b = curve.bytes[i], ns = curve.ns_per_byte[i];
+      if (!(b > 0 && b <= 1e15) || (i > 0 && !(b > curve.bytes[i - 1]))) {
+        throw InputError(source, fmt::format("{}.bytes[{}]", table, i), format_value(b),
+                         "sizes must be in (0, 1e+15] and grow");
+      }
+      if (!(ns >= 0 && ns <= 1e6)) {
+        throw InputError(source, fmt::format("{}.ns_per_byte[{}]", table, i), format_value(ns),
+                         "must be a finite number in [0, 1e+06]");
+      }
+    }
+  }
   check("intra_node.bandwidth_gbps", intra_node_gbps, kMaxGbps);
   check("intra_node.latency_us", intra_node_latency_us, kMaxLatencyUs, true);
   check("inter_node.nic_bandwidth_gbps", nic_gbps, kMaxGbps);

@@ -258,8 +258,10 @@ EngineProfile engine_profile(const EngineMeasurements& m, const std::string& fil
   if (scope.ranks == 1) set_links_of_one_rank(p.profile);
   p.fits = fit_series(m.timings, "fp32", scope.ranks, scope.nodes, max_error, command, p.profile, out, err);
   // a format's sums can be slower on some values (fp16 subnormals): say which ones it was timed on
-  if (auto it = p.profile.sources.find("reductions"); it != p.profile.sources.end()) {
-    it->second = "summing " + m.collective_values + ": " + it->second;
+  for (const char* key : {"reductions", "reduction_sizes"}) {
+    if (auto it = p.profile.sources.find(key); it != p.profile.sources.end()) {
+      it->second = "summing " + m.collective_values + ": " + it->second;
+    }
   }
   return p;
 }

@@ -323,7 +323,15 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
         if (b->bytes == t->bytes) extras.emplace_back(t->bytes, t->median_s - b->median_s);
       }
     }
+    // ascending, one point per size: a size listed twice (rows repeated in a file) counts once, at its mean
     std::sort(extras.begin(), extras.end());
+    std::vector<std::pair<double, double>> merged;
+    for (std::size_t i = 0, j = 0; i < extras.size(); i = j) {
+      double sum = 0;
+      for (j = i; j < extras.size() && extras[j].first == extras[i].first; ++j) sum += extras[j].second;
+      merged.emplace_back(extras[i].first, sum / static_cast<double>(j - i));
+    }
+    extras = std::move(merged);
     const std::size_t shared = extras.size();
     if (shared < 3) continue;
     // one rate: seconds per wire byte by least squares through the origin, and the share of the extra's variation
@@ -347,17 +355,18 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
     // and the cost at each size: a sum's cost per byte is not one number. MPI's sums add nothing below 512 KiB
     // (hidden behind its latency) and 1.3-1.9x the median per byte at 4-8 MiB; gloo's peak at 0.7-1.6 MB and fall
     // to 0.8-0.9x at 8 MiB (docs/validation.md item 30). Each size's own seconds per summed byte (negative
-    // extras, timing noise, count as none), each the median of it and its two neighbours in size so one noisy
-    // size cannot set a bucket's cost
+    // extras, timing noise, count as none; at most the profile's 1e6 ns), each the median of the three nearest
+    // sizes (it and its two neighbours; at either end the three there), so one noisy size cannot set a bucket's
+    // cost, not even beyond the ends, where the end's cost holds
     std::vector<double> own;
-    for (const auto& [n, e] : extras) own.push_back(std::max(0.0, e / n) * p / (p - 1) * 1e9);
+    for (const auto& [n, e] : extras) own.push_back(std::min(1e6, std::max(0.0, e / n) * p / (p - 1) * 1e9));
     ReductionCurve curve;
     for (std::size_t i = 0; i < shared; ++i) {
-      std::vector<double> window(own.begin() + (i == 0 ? 0 : i - 1), own.begin() + std::min(shared, i + 2));
+      const std::size_t first = std::min(i == 0 ? 0 : i - 1, shared - 3);  // shared >= 3
+      std::vector<double> window(own.begin() + first, own.begin() + first + 3);
       std::sort(window.begin(), window.end());
-      const std::size_t m = window.size() / 2;
       curve.bytes.push_back(extras[i].first);
-      curve.ns_per_byte.push_back(window.size() % 2 ? window[m] : 0.5 * (window[m - 1] + window[m]));
+      curve.ns_per_byte.push_back(window[1]);
     }
     formats += (formats.empty() ? "" : ", ") + fmt::format("{} {:.3f} GB/s", format, rate / 1e9);
     out << fmt::format("# sums {}: allreduce {:.3g} s per wire byte over fp32's at {} shared sizes ({:.0f}% of the "
@@ -374,7 +383,7 @@ SeriesFits fit_series(const std::vector<MpiTiming>& timings, const std::string& 
         formats, command);
     c.sources["reduction_sizes"] = fmt::format(
         "each format's allreduce time minus the fp32 allreduce's at each size, per byte of (p-1)/p x n, the median "
-        "of the size and its two neighbours; {}",
+        "of the three nearest sizes; {}",
         command);
   }
   return result;

@@ -9,7 +9,7 @@
 //    links (calibrate/link_fit.hpp); a wire format's allreduce that takes longer than fp32's at the same bytes
 //    gives its sum rate, [reductions]: extra(n) = T_format(n) - T_fp32(n) = (p-1)/p x n / rate, fitted through
 //    the origin by least squares over the sizes both series share, and its cost at each of those sizes,
-//    [reduction_sizes.<format>] (per byte of (p-1)/p x n, the median of the size and its two neighbours)
+//    [reduction_sizes.<format>] (per byte of (p-1)/p x n, the median of the three nearest sizes)
 #pragma once
 #include <algorithm>
 #include <array>

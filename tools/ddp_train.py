@@ -592,7 +592,8 @@ def training_gradients(torch, workload, rank, step=15):
     (seed 1, SGD at lr 0.01 with momentum 0.9, the workload's batch, this rank's own batches), one process, no
     averaging, in DDP's bucket order (the last layer first). Calibration sums and casts these: gloo's fp16 sum of
     training's gradients at step 15 took 15-35% longer than of the gradients at initialisation, which every rank
-    held alike (docs/validation.md item 31)."""
+    held alike (docs/validation.md item 31). Step 15 is the last timed step of the grid's 16-step runs; each rank
+    steps with its own gradient where DDP steps with their mean, which the values' statistics hardly feel."""
     import torch.nn.functional as F
 
     torch.manual_seed(1)
@@ -686,7 +687,7 @@ def calibrate(args):
             """n values as DDP sends them: the gradients divided by the ranks; the fp16 hook casts them to fp16
             first and divides in fp16."""
             values = g.repeat(n // g.numel() + 1)[:n]
-            return values.to(dtype).div_(group.size) if dtype == torch.float16 else values / group.size
+            return values / group.size if dtype == torch.float32 else values.to(dtype).div_(group.size)
 
         def time_layers():
             """The workloads' own layers at their default batch, forward + backward as training runs them, each

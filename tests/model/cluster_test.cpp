@@ -134,6 +134,35 @@ TEST(Clusters, BadProfilesNameTheField) {
   }
 }
 
+// A profile built in code (as calibration builds one) is checked as a file is: a sum-cost table that would not load
+// again is refused before it is written.
+TEST(Clusters, ValidateRefusesASumCostTableTheReaderWouldRefuse) {
+  struct Case {
+    ReductionCurve curve;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {{{2e6, 1e6}, {1, 1}}, "reduction_sizes.fp16.bytes[1] = '1000000': sizes must be in (0, 1e+15] and grow"},
+      {{{1e6, 2e6}, {1, 2e6}}, "reduction_sizes.fp16.ns_per_byte[1] = '2000000'"},
+      {{{1e6, 2e6}, {1, -1}}, "reduction_sizes.fp16.ns_per_byte[1] = '-1'"},
+      {{{1e6, 2e6}, {1}}, "reduction_sizes.fp16.ns_per_byte: has 1 values for 2 sizes"},
+      {{{}, {}}, "reduction_sizes.fp16.ns_per_byte: has 0 values for 0 sizes"},
+  };
+  for (const auto& c : cases) {
+    auto profile = find_cluster("dgx-a100");
+    profile.reduction_by_size["fp16"] = c.curve;
+    try {
+      profile.validate();
+      ADD_FAILURE() << "accepted: " << c.expect;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+    }
+  }
+  auto good = find_cluster("dgx-a100");
+  good.reduction_by_size["fp16"] = {{1e6, 2e6}, {0, 3}};
+  EXPECT_NO_THROW(good.validate());
+}
+
 TEST(Clusters, NamesFilesAndDirectories) {
   try {
     find_cluster("dgx-a200");

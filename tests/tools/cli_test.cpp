@@ -848,30 +848,41 @@ TEST(Cli, CalibrateRefitFitsOldMeasurementsAgain) {
 // A format's sum cost at each calibrated size ([reduction_sizes], docs/validation.md item 30): 16 ranks on 2 nodes
 // (dgx-a100's 8 per node), fp16 summed at 0.2 GB/s ((p-1)/p x n / rate over fp32's: 5 ns per summed byte) at ten
 // sizes, at 0.3 GB/s (3.33 ns) at the two largest, and one size (1 MiB) ten times slower, a noisy one. Each size's
-// cost is the median of it and its two neighbours: 5 ns up to 4 MiB (1 MiB's outlier outvoted by its neighbours),
-// then 3.33 at 6 MiB (4 MiB's 5 against two 3.33) and 3.33 at 8 MiB (the mean of the last two). [reductions] keeps
-// the least-squares rate through the origin, which the largest sizes set: sum n e / sum n^2.
+// cost is the median of the three nearest sizes: 5 ns up to 4 MiB (1 MiB's outlier outvoted by its neighbours),
+// then 3.33 at 6 and 8 MiB (the last three: 5, 3.33, 3.33). [reductions] keeps the least-squares rate through the
+// origin, which the largest sizes set: sum n e / sum n^2. Then a noisy largest size, whose cost would hold for
+// every larger bucket, and every row listed twice.
 TEST(Cli, CalibrateSumCostFollowsItsSizes) {
   const auto csv = scratch("sums.csv");
   const auto out = scratch("sums.toml");
-  std::string text = "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
-                     "fit_max_relative_error\n";
+  const std::string header = "op,type,ranks,nodes,bytes,median_s,min_s,max_s,fitted_s,relative_error,fit_r_squared,"
+                             "fit_max_relative_error\n";
   const std::vector<double> sizes = {65536.,  131072.,  262144.,  524288.,  786432.,  1048576.,
                                      1572864., 2097152., 3145728., 4194304., 6291456., 8388608.};
-  double nn = 0, ne = 0;
-  for (double n : sizes) {
-    const double rate = n > 4194304 ? 0.3e9 : n == 1048576 ? 0.02e9 : 0.2e9;
-    const double t = 60e-6 + n / 50e6, extra = 15. / 16 * n / rate;
-    text += fmt::format("allreduce,fp32,16,2,{},{},{},{},0,0,0,0\n", n, t, 0.95 * t, 1.05 * t);
-    text += fmt::format("allreduce,fp16,16,2,{},{},{},{},0,0,0,0\n", n, t + extra, 0.95 * (t + extra),
-                        1.05 * (t + extra));
-    nn += n * n;
-    ne += n * extra;
-  }
-  std::ofstream(csv) << text;
+  // the rows at each size; fp16's extra times `scale` (a noisy size) where its size is `noisy`, times `shift`
+  const auto rows = [&](double noisy, double shift, double* nn, double* ne) {
+    std::string text;
+    for (double n : sizes) {
+      const double rate = (n > 4194304 ? 0.3e9 : 0.2e9) / (n == noisy ? 10 : 1);
+      const double t = 60e-6 + n / 50e6, extra = 15. / 16 * n / rate * shift;
+      text += fmt::format("allreduce,fp32,16,2,{},{},{},{},0,0,0,0\n", n, t, 0.95 * t, 1.05 * t);
+      text += fmt::format("allreduce,fp16,16,2,{},{},{},{},0,0,0,0\n", n, t + extra, 0.95 * (t + extra),
+                          1.05 * (t + extra));
+      if (nn) *nn += n * n;
+      if (ne) *ne += n * extra;
+    }
+    return text;
+  };
   // --force: the fp16 series' own line misses the noisy size by more than --max-error, as a grid's may
-  const auto r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-a100", "--out", out.string(), "--force"});
-  ASSERT_EQ(r.code, 0) << r.err;
+  const auto refit = [&](const std::string& text, const fs::path& to) {
+    std::ofstream(csv) << header << text;
+    const auto r = run({"calibrate", "--refit", csv.string(), "--base", "dgx-a100", "--out", to.string(), "--force"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r;
+  };
+  double nn = 0, ne = 0;
+  const auto r = refit(rows(1048576, 1.0, &nn, &ne), out);
+  ASSERT_EQ(r.code, 0);
   const auto c = find_cluster(out.string());
   EXPECT_NEAR(c.reduction_gbyte_per_s.at("fp16"), 15. / 16 / (ne / nn) / 1e9, 1e-9);
   const auto& curve = c.reduction_by_size.at("fp16");
@@ -880,8 +891,25 @@ TEST(Cli, CalibrateSumCostFollowsItsSizes) {
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     EXPECT_NEAR(curve.ns_per_byte[i], i < 10 ? 5.0 : 1 / 0.3, 1e-6) << sizes[i];
   }
-  EXPECT_NE(c.sources.at("reduction_sizes").find("the median of the size and its two neighbours"), std::string::npos);
+  EXPECT_NE(c.sources.at("reduction_sizes").find("the median of the three nearest sizes"), std::string::npos);
+  EXPECT_NE(r.out.find("at 12 shared sizes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("by size 3.33 to 5 ns per summed byte"), std::string::npos) << r.out;
+  {  // the largest size ten times slower (33.3 ns): the last three are 5, 3.33 and 33.3, so 6 and 8 MiB cost 5
+    const auto noisy_end = scratch("sums-end.toml");
+    ASSERT_EQ(refit(rows(8388608, 1.0, nullptr, nullptr), noisy_end).code, 0);
+    const auto& end = find_cluster(noisy_end.string()).reduction_by_size.at("fp16");
+    EXPECT_NEAR(end.ns_per_byte[10], 5.0, 1e-6);
+    EXPECT_NEAR(end.ns_per_byte[11], 5.0, 1e-6);
+  }
+  {  // every row twice, fp16's extra 10% over in one copy and 10% under in the other: each size once, at the mean
+    const auto twice = scratch("sums-twice.toml");
+    const auto r2 = refit(rows(1048576, 1.1, nullptr, nullptr) + rows(1048576, 0.9, nullptr, nullptr), twice);
+    ASSERT_EQ(r2.code, 0);
+    EXPECT_NE(r2.out.find("at 12 shared sizes"), std::string::npos) << r2.out;
+    const auto& both = find_cluster(twice.string()).reduction_by_size.at("fp16");
+    EXPECT_EQ(both.bytes, sizes);
+    for (std::size_t i = 0; i < sizes.size(); ++i) EXPECT_NEAR(both.ns_per_byte[i], curve.ns_per_byte[i], 1e-6);
+  }
   fs::remove_all(out.parent_path());
 }
 
