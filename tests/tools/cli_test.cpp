@@ -897,7 +897,8 @@ TEST(Cli, CalibrateSumCostFollowsItsSizes) {
   {  // the largest size ten times slower (33.3 ns): the last three are 5, 3.33 and 33.3, so 6 and 8 MiB cost 5
     const auto noisy_end = scratch("sums-end.toml");
     ASSERT_EQ(refit(rows(8388608, 1.0, nullptr, nullptr), noisy_end).code, 0);
-    const auto& end = find_cluster(noisy_end.string()).reduction_by_size.at("fp16");
+    const auto end_cluster = find_cluster(noisy_end.string());
+    const auto& end = end_cluster.reduction_by_size.at("fp16");
     EXPECT_NEAR(end.ns_per_byte[10], 5.0, 1e-6);
     EXPECT_NEAR(end.ns_per_byte[11], 5.0, 1e-6);
   }
@@ -906,7 +907,8 @@ TEST(Cli, CalibrateSumCostFollowsItsSizes) {
     const auto r2 = refit(rows(1048576, 1.1, nullptr, nullptr) + rows(1048576, 0.9, nullptr, nullptr), twice);
     ASSERT_EQ(r2.code, 0);
     EXPECT_NE(r2.out.find("at 12 shared sizes"), std::string::npos) << r2.out;
-    const auto& both = find_cluster(twice.string()).reduction_by_size.at("fp16");
+    const auto both_cluster = find_cluster(twice.string());
+    const auto& both = both_cluster.reduction_by_size.at("fp16");
     EXPECT_EQ(both.bytes, sizes);
     for (std::size_t i = 0; i < sizes.size(); ++i) EXPECT_NEAR(both.ns_per_byte[i], curve.ns_per_byte[i], 1e-6);
   }
