@@ -21,6 +21,12 @@ BITSCALE_HD int round_half_even(float v) {
   return r;
 }
 
+// Which of its block's 256 values a warp's lane (0..31) holds in its slot j (0..7), in the CUDA kernels: values
+// 4 lane .. 4 lane + 3 and 128 + 4 lane .. 128 + 4 lane + 3. A warp's float4 accesses then cover 512 consecutive
+// bytes each (whole sectors) and its 32-bit code words 128 consecutive bytes; with 8 consecutive values per lane
+// each float4 access used half of every sector it touched (docs/gpu-results.md).
+BITSCALE_HD int block_lane_value(int lane, int j) { return (j < 4 ? 0 : 128) + 4 * lane + (j & 3); }
+
 // The fp32 scale of a block from its running max |x|; `bad` when a value was not finite.
 BITSCALE_HD float block_scale(float absmax, bool bad) { return bad ? bits_float(0x7FC00000u) : absmax; }
 BITSCALE_HD bool scale_usable(float scale) { return scale > 0.0f && scale <= 3.4028235e38f; }
@@ -31,6 +37,23 @@ BITSCALE_HD std::uint8_t int8_encode(float x, float scale) {
   int q = round_half_even((x / scale) * 127.0f);
   q = q > 127 ? 127 : (q < -127 ? -127 : q);
   return static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+}
+// int8_encode without a division per value, for the CUDA kernels, where a correctly rounded division is a
+// subroutine with a slow path for subnormal operands (docs/gpu-results.md: the int8-block encode was bound by its
+// instructions). With r = 1 / scale correctly rounded once per block, q0 = x r is within an ulp of x / scale, the
+// remainder x - q0 scale is exact in a fused multiply-add, and q0 + remainder x r rounded once is x / scale
+// correctly rounded (Markstein's theorem; J.-M. Muller et al., Handbook of Floating-Point Arithmetic, 2nd ed.,
+// section 4.9) as long as nothing underflows. Scales in [2^-90, 2^125] keep it so for every quotient of at least
+// 2^-9, and a smaller quotient gives code 0 either way (127 x 2^-9 < 0.5); other scales take the division.
+// Codec.Int8ReciprocalMatchesTheDivision checks it against int8_encode at every rounding boundary.
+BITSCALE_HD bool int8_reciprocal_usable(float scale) { return scale >= 0x1p-90f && scale <= 0x1p125f; }
+BITSCALE_HD std::uint8_t int8_encode_reciprocal(float x, float scale, float reciprocal) {
+  if (!int8_reciprocal_usable(scale)) return int8_encode(x, scale);
+  const float q0 = x * reciprocal;
+  const float q = fmaf(fmaf(-q0, scale, x), reciprocal, q0);
+  int c = round_half_even(q * 127.0f);
+  c = c > 127 ? 127 : (c < -127 ? -127 : c);
+  return static_cast<std::uint8_t>(static_cast<std::int8_t>(c));
 }
 BITSCALE_HD float int8_decode(std::uint8_t code, float scale) {
   if (is_nan_bits(scale)) return bits_float(0x7FC00000u);

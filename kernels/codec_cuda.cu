@@ -301,7 +301,7 @@ MiniParams mini_params(const WireFormat& f, int k, const CodecOptions& o) {
 // a thread per four float4 (16 values), and at least the threads the last n % 4 values need
 int launch_size(std::size_t n) { return grid_for(std::max<std::size_t>(n / 16, std::min<std::size_t>(n, 4))); }
 
-// ---- block formats: one warp per block of 256 values, 8 values per lane ------------------------------------
+// ---- block formats: one warp per block of 256 values, 8 values per lane (block_lane_value) ---------------------
 
 template <bool kDettmers>
 __global__ void block_encode_kernel(const float* in, const float* residual_in, float* residual_out, std::size_t n,
@@ -324,20 +324,24 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
        b += warps) {
     const std::size_t start = b * kBlock;
     const std::size_t len = min(kBlock, n - start);
-    const std::size_t first = start + 8 * lane;
+    const float* src = in + start;
     float v[8];
-    if (len == kBlock) {
-      const float4 x0 = reinterpret_cast<const float4*>(in + first)[0];
-      const float4 x1 = reinterpret_cast<const float4*>(in + first)[1];
+    if (len == kBlock) {  // float4 number lane and 32 + lane of the block: values 4 lane.. and 128 + 4 lane..
+      const float4 x0 = reinterpret_cast<const float4*>(src)[lane];
+      const float4 x1 = reinterpret_cast<const float4*>(src)[32 + lane];
       v[0] = x0.x, v[1] = x0.y, v[2] = x0.z, v[3] = x0.w, v[4] = x1.x, v[5] = x1.y, v[6] = x1.z, v[7] = x1.w;
     } else {
 #pragma unroll
-      for (int j = 0; j < 8; ++j) v[j] = (8 * lane + j < len) ? in[first + j] : 0.0f;
+      for (int j = 0; j < 8; ++j) {
+        const int i = block_lane_value(lane, j);
+        v[j] = i < static_cast<int>(len) ? src[i] : 0.0f;
+      }
     }
     if (residual_in != nullptr) {
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
-        if (8 * lane + j < len) v[j] = add_canonical(v[j], residual_in[first + j]);
+        const int i = block_lane_value(lane, j);
+        if (i < static_cast<int>(len)) v[j] = add_canonical(v[j], residual_in[start + i]);
       }
     }
     float m = 0.0f;
@@ -353,22 +357,27 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
     const float scale = block_scale(m, bad);
     unsigned char* out = wire + b * (kBlock + 4);
     if (lane == 0) *reinterpret_cast<float*>(out) = scale;
+    // words[0]: the codes of values 4 lane..4 lane + 3, words[1]: of 128 + 4 lane.., each in value order
     std::uint32_t words[2] = {0, 0};
     unsigned char* codes = reinterpret_cast<unsigned char*>(words);
+    const float reciprocal = 1.0f / scale;  // correctly rounded (nvcc's default -prec-div=true)
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      codes[j] = kDettmers ? dettmers8_encode(v[j], scale, s_sorted, s_code_of) : int8_encode(v[j], scale);
-      if (residual_out != nullptr && 8 * lane + j < len) {
+      codes[j] = kDettmers ? dettmers8_encode(v[j], scale, s_sorted, s_code_of)
+                           : int8_encode_reciprocal(v[j], scale, reciprocal);
+      const int i = block_lane_value(lane, j);
+      if (residual_out != nullptr && i < static_cast<int>(len)) {
         const float back = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
-        residual_out[first + j] = sub_canonical(v[j], back);
+        residual_out[start + i] = sub_canonical(v[j], back);
       }
     }
-    if (len == kBlock) {
-      reinterpret_cast<std::uint32_t*>(out + 4)[2 * lane] = words[0];
-      reinterpret_cast<std::uint32_t*>(out + 4)[2 * lane + 1] = words[1];
+    if (len == kBlock) {  // code bytes 4 lane.. and 128 + 4 lane..: 32-bit words lane and 32 + lane
+      reinterpret_cast<std::uint32_t*>(out + 4)[lane] = words[0];
+      reinterpret_cast<std::uint32_t*>(out + 4)[32 + lane] = words[1];
     } else {
       for (int j = 0; j < 8; ++j) {
-        if (8 * lane + j < len) out[4 + 8 * lane + j] = codes[j];
+        const int i = block_lane_value(lane, j);
+        if (i < static_cast<int>(len)) out[4 + i] = codes[j];
       }
     }
   }
@@ -390,34 +399,36 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
     const std::size_t len = min(kBlock, n - start);
     const unsigned char* in = wire + b * (kBlock + 4);
     const float scale = *reinterpret_cast<const float*>(in);
-    const std::size_t first = start + 8 * lane;
-    if (len == kBlock) {
+    float* dst = out + start;
+    if (len == kBlock) {  // the encode's layout: code words lane and 32 + lane, float4 number lane and 32 + lane
       std::uint32_t words[2];
-      words[0] = reinterpret_cast<const std::uint32_t*>(in + 4)[2 * lane];
-      words[1] = reinterpret_cast<const std::uint32_t*>(in + 4)[2 * lane + 1];
+      words[0] = reinterpret_cast<const std::uint32_t*>(in + 4)[lane];
+      words[1] = reinterpret_cast<const std::uint32_t*>(in + 4)[32 + lane];
       const unsigned char* codes = reinterpret_cast<const unsigned char*>(words);
       float y[8];
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         y[j] = kDettmers ? dettmers8_decode(codes[j], scale, s_magnitude) : int8_decode(codes[j], scale);
       }
-      float4* dst = reinterpret_cast<float4*>(out + first);
+      float4* d0 = reinterpret_cast<float4*>(dst) + lane;
+      float4* d1 = reinterpret_cast<float4*>(dst) + 32 + lane;
       float4 y0 = make_float4(y[0], y[1], y[2], y[3]), y1 = make_float4(y[4], y[5], y[6], y[7]);
       if (accumulate) {
-        const float4 a0 = dst[0], a1 = dst[1];
+        const float4 a0 = *d0, a1 = *d1;
         y0 = make_float4(add_canonical(a0.x, y0.x), add_canonical(a0.y, y0.y), add_canonical(a0.z, y0.z),
                          add_canonical(a0.w, y0.w));
         y1 = make_float4(add_canonical(a1.x, y1.x), add_canonical(a1.y, y1.y), add_canonical(a1.z, y1.z),
                          add_canonical(a1.w, y1.w));
       }
-      dst[0] = y0;
-      dst[1] = y1;
+      *d0 = y0;
+      *d1 = y1;
     } else {
       for (int j = 0; j < 8; ++j) {
-        if (8 * lane + j >= len) break;
-        const unsigned char code = in[4 + 8 * lane + j];
+        const int i = block_lane_value(lane, j);
+        if (i >= static_cast<int>(len)) continue;
+        const unsigned char code = in[4 + i];
         const float v = kDettmers ? dettmers8_decode(code, scale, s_magnitude) : int8_decode(code, scale);
-        out[first + j] = accumulate ? add_canonical(out[first + j], v) : v;
+        dst[i] = accumulate ? add_canonical(dst[i], v) : v;
       }
     }
   }

@@ -216,6 +216,50 @@ TEST(Codec, Int8BlockWithinHalfAStep) {
   }
 }
 
+// The CUDA kernels' int8 encode (one reciprocal per block, two fused multiply-adds per value) gives int8_encode's
+// code, which divides, wherever a code can change: at and around every rounding boundary (k + 1/2) x scale / 127,
+// for scales from 2^-90 to 2^125 (powers of two, significands of all ones, random ones), both signs; on random
+// values, tiny ones and subnormals; and outside that range of scales (where it divides) at the extremes.
+TEST(Codec, Int8ReciprocalMatchesTheDivision) {
+  std::mt19937 rng(12);
+  constexpr float kMax = std::numeric_limits<float>::max();
+  std::vector<float> scales = {0x1p-90f, 0x1p125f, 1.0f, std::nextafter(1.0f, 0.0f), kMax, 1e-38f,
+                               0x1p-126f, 0x1p-149f, std::nextafter(0x1p-90f, 0.0f), std::nextafter(0x1p125f, 1e38f)};
+  for (int e = -90; e <= 125; e += 5) {
+    scales.push_back(std::ldexp(1.0f, e));
+    scales.push_back(std::nextafter(std::ldexp(1.0f, e + 1), 0.0f));  // significand of all ones
+  }
+  std::uniform_real_distribution<float> exponent(-90.0f, 125.0f), unit(-1.0f, 1.0f);
+  for (int i = 0; i < 600; ++i) scales.push_back(std::exp2(exponent(rng)));
+  std::int64_t checked = 0;
+  const auto same = [&](float x, float s) {
+    ++checked;
+    return int8_encode_reciprocal(x, s, 1.0f / s) == int8_encode(x, s);
+  };
+  for (const float s : scales) {
+    for (int k = 0; k <= 127; ++k) {
+      float x = static_cast<float>((k + 0.5) * static_cast<double>(s) / 127.0);
+      for (int u = 0; u < 4; ++u) x = std::nextafter(x, 0.0f);
+      for (int u = 0; u < 9 && x <= s; ++u, x = std::nextafter(x, kMax)) {
+        ASSERT_TRUE(same(x, s)) << "x=" << x << " scale=" << s << " k=" << k;
+        ASSERT_TRUE(same(-x, s)) << "x=" << -x << " scale=" << s << " k=" << k;
+      }
+    }
+    for (int i = 0; i < 2000; ++i) {
+      const float x = unit(rng) * s;
+      ASSERT_TRUE(same(x, s)) << "x=" << x << " scale=" << s;
+      const float tiny = x * 0x1p-20f;
+      ASSERT_TRUE(same(tiny, s)) << "x=" << tiny << " scale=" << s;
+    }
+    for (const float x : {0.0f, -0.0f, s, -s, 0x1p-149f, -0x1p-130f, std::nextafter(s, 0.0f)}) {
+      if (std::fabs(x) <= s) {
+        ASSERT_TRUE(same(x, s)) << "x=" << x << " scale=" << s;
+      }
+    }
+  }
+  EXPECT_GT(checked, 4'000'000);  // 4,390,757
+}
+
 // The code book recomputed here from the published table's structure (../shared/seed-models.md, section 1.2).
 std::vector<double> reference_magnitudes() {
   std::vector<double> m = {0.0, 1.0};
@@ -442,11 +486,41 @@ TEST(Codec, ErrorStatisticsByHand) {
   EXPECT_DOUBLE_EQ(s.max_relative_error, 0.5);
 }
 
+// The CUDA block kernels' lane layout (block_lane_value): the 32 lanes' 8 slots hold each of a block's 256 values
+// exactly once; a lane's slots 0-3 and 4-7 are 4 consecutive values starting at a multiple of 4 (one float4, one
+// 32-bit code word); and at each slot the warp's 32 lanes read 128 consecutive values, 512 bytes, in lane order.
+TEST(Codec, BlockLaneLayoutCoversEveryValueOnceInWholeSectors) {
+  std::vector<int> seen(256, 0);
+  for (int lane = 0; lane < 32; ++lane) {
+    for (int j = 0; j < 8; ++j) {
+      const int i = block_lane_value(lane, j);
+      ASSERT_GE(i, 0);
+      ASSERT_LT(i, 256);
+      ++seen[static_cast<std::size_t>(i)];
+      EXPECT_EQ(i, block_lane_value(lane, j & 4) + (j & 3)) << "lane " << lane << " slot " << j;
+    }
+    EXPECT_EQ(block_lane_value(lane, 0) % 4, 0);
+    EXPECT_EQ(block_lane_value(lane, 4) % 4, 0);
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), 256);
+  for (int j = 0; j < 8; ++j) {
+    int lo = 256, hi = -1;
+    for (int lane = 0; lane < 32; ++lane) {
+      lo = std::min(lo, block_lane_value(lane, j & 4));
+      hi = std::max(hi, block_lane_value(lane, j & 4) + 3);
+      if (lane > 0) {
+        EXPECT_EQ(block_lane_value(lane, j), block_lane_value(lane - 1, j) + 4);
+      }
+    }
+    EXPECT_EQ(hi - lo + 1, 128) << "slot " << j;  // 128 floats: 4 whole 128-byte lines
+  }
+}
+
 // CUDA gives the same bytes as the CPU on random data of odd sizes (and for stochastic rounding, the same bytes
 // for the same seed: the random bits depend on the value's index only).
 TEST(CodecCuda, MatchesCpuBitForBit) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  for (std::size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 255u, 256u, 1000003u}) {
+  for (std::size_t n : {0u, 1u, 7u, 15u, 16u, 17u, 255u, 256u, 400u, 1000003u}) {  // 400: a block and 144
     auto x = gradient_like(n, 11 + n);
     if (n > 0) x[0] = -0.0f;
     if (n > 100) {
