@@ -529,6 +529,24 @@ TEST(CodecCuda, MatchesCpuBitForBit) {
       x[99] = -kInf;
       for (std::size_t i = 512; i < std::min<std::size_t>(768, n); ++i) x[i] = 1e-38f * static_cast<float>(i % 5) - 2e-38f;  // tiny absmax
     }
+    if (n > 1536) {
+      // two blocks of values at int8-block's rounding boundaries, (k + 1/2) scale / 127 and an ulp either side,
+      // both signs, the scale held by the block's first value: the CUDA encode multiplies by the scale's
+      // reciprocal where the CPU divides (int8_encode_reciprocal); the second scale's significand is all ones
+      const float scales[2] = {1.7f, std::nextafter(2.0f, 0.0f)};
+      for (std::size_t blk = 0; blk < 2; ++blk) {
+        const std::size_t first = 1024 + 256 * blk;
+        const float s = scales[blk];
+        x[first] = s;
+        for (std::size_t i = 1; i < 256; ++i) {
+          const auto k = static_cast<double>((i - 1) / 2 % 127);
+          float v = static_cast<float>((k + 0.5) * static_cast<double>(s) / 127.0);
+          if (i % 3 == 0) v = std::nextafter(v, 0.0f);
+          if (i % 3 == 2) v = std::nextafter(v, s);
+          x[first + i] = (i & 1) ? -v : v;
+        }
+      }
+    }
     for (const auto& f : wire_formats()) {
       for (auto rounding : {Rounding::nearest, Rounding::stochastic}) {
         CodecOptions o;
