@@ -31,12 +31,16 @@ BITSCALE_HD int block_lane_value(int lane, int j) { return (j < 4 ? 0 : 128) + 4
 BITSCALE_HD float block_scale(float absmax, bool bad) { return bad ? bits_float(0x7FC00000u) : absmax; }
 BITSCALE_HD bool scale_usable(float scale) { return scale > 0.0f && scale <= 3.4028235e38f; }
 
+// The code of a quotient x / scale: round_half_even(quotient x 127), within +-127.
+BITSCALE_HD std::uint8_t int8_code(float quotient) {
+  int q = round_half_even(quotient * 127.0f);
+  q = q > 127 ? 127 : (q < -127 ? -127 : q);
+  return static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+}
 BITSCALE_HD std::uint8_t int8_encode(float x, float scale) {
   if (!scale_usable(scale)) return 0;
   // |x| <= scale, so |x / scale| <= 1 (division is correctly rounded) and |q| <= 127 even for a tiny scale
-  int q = round_half_even((x / scale) * 127.0f);
-  q = q > 127 ? 127 : (q < -127 ? -127 : q);
-  return static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+  return int8_code(x / scale);
 }
 
 // int8_encode without a division per value, for the CUDA kernels, where a correctly rounded division is a subroutine
@@ -53,10 +57,7 @@ BITSCALE_HD bool int8_reciprocal_usable(float scale) { return scale >= 0x1p-90f 
 BITSCALE_HD std::uint8_t int8_encode_reciprocal(float x, float scale, float reciprocal) {
   if (!int8_reciprocal_usable(scale)) return int8_encode(x, scale);
   const float q0 = x * reciprocal;
-  const float q = fmaf(fmaf(-q0, scale, x), reciprocal, q0);
-  int c = round_half_even(q * 127.0f);
-  c = c > 127 ? 127 : (c < -127 ? -127 : c);
-  return static_cast<std::uint8_t>(static_cast<std::int8_t>(c));
+  return int8_code(fmaf(fmaf(-q0, scale, x), reciprocal, q0));
 }
 BITSCALE_HD float int8_decode(std::uint8_t code, float scale) {
   if (is_nan_bits(scale)) return bits_float(0x7FC00000u);

@@ -323,7 +323,7 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
   for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
        b += warps) {
     const std::size_t start = b * kBlock;
-    const std::size_t len = min(kBlock, n - start);
+    const int len = static_cast<int>(min(kBlock, n - start));
     const float* src = in + start;
     float v[8];
     if (len == kBlock) {  // float4 number lane and 32 + lane of the block: values 4 lane.. and 128 + 4 lane..
@@ -334,14 +334,14 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         const int i = block_lane_value(lane, j);
-        v[j] = i < static_cast<int>(len) ? src[i] : 0.0f;
+        v[j] = i < len ? src[i] : 0.0f;
       }
     }
     if (residual_in != nullptr) {
 #pragma unroll
       for (int j = 0; j < 8; ++j) {
         const int i = block_lane_value(lane, j);
-        if (i < static_cast<int>(len)) v[j] = add_canonical(v[j], residual_in[start + i]);
+        if (i < len) v[j] = add_canonical(v[j], residual_in[start + i]);
       }
     }
     float m = 0.0f;
@@ -366,7 +366,7 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
       codes[j] = kDettmers ? dettmers8_encode(v[j], scale, s_sorted, s_code_of)
                            : int8_encode_reciprocal(v[j], scale, reciprocal);
       const int i = block_lane_value(lane, j);
-      if (residual_out != nullptr && i < static_cast<int>(len)) {
+      if (residual_out != nullptr && i < len) {
         const float back = kDettmers ? dettmers8_decode(codes[j], scale, c_magnitude) : int8_decode(codes[j], scale);
         residual_out[start + i] = sub_canonical(v[j], back);
       }
@@ -377,7 +377,7 @@ __global__ void block_encode_kernel(const float* in, const float* residual_in, f
     } else {
       for (int j = 0; j < 8; ++j) {
         const int i = block_lane_value(lane, j);
-        if (i < static_cast<int>(len)) out[4 + i] = codes[j];
+        if (i < len) out[4 + i] = codes[j];
       }
     }
   }
@@ -396,7 +396,7 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
   for (std::size_t b = (blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x) / 32; b < nblocks;
        b += warps) {
     const std::size_t start = b * kBlock;
-    const std::size_t len = min(kBlock, n - start);
+    const int len = static_cast<int>(min(kBlock, n - start));
     const unsigned char* in = wire + b * (kBlock + 4);
     const float scale = *reinterpret_cast<const float*>(in);
     float* dst = out + start;
@@ -425,7 +425,7 @@ __global__ void block_decode_kernel(const unsigned char* wire, std::size_t n, fl
     } else {
       for (int j = 0; j < 8; ++j) {
         const int i = block_lane_value(lane, j);
-        if (i >= static_cast<int>(len)) continue;
+        if (i >= len) continue;
         const unsigned char code = in[4 + i];
         const float v = kDettmers ? dettmers8_decode(code, scale, s_magnitude) : int8_decode(code, scale);
         dst[i] = accumulate ? add_canonical(dst[i], v) : v;
