@@ -45,8 +45,10 @@ TEST(CalibrateMpi, ProfilePredictsItsOwnMeasurements) {
   fs::create_directories(dir);
   const auto profile = dir / "loopback.toml";
   std::string log;
+  // --force: how well one line fits this host's timings is not what is tested (a loaded host's 2-4 MiB sizes
+  // have missed 60%); that the profile predicts each size within the fit's own reported error is
   ASSERT_EQ(mpirun2("calibrate --backend mpi --sizes 4096..4194304 --ops allreduce --types fp32 --iters 20 "
-                    "--warmup 3 --max-error 60 --out " + profile.string(), dir, log),
+                    "--warmup 3 --max-error 60 --force --out " + profile.string(), dir, log),
             0)
       << log;
   const auto c = find_cluster(profile.string());
